@@ -1,0 +1,55 @@
+"""Headless commands of ``ast-studio`` (import, export, info, render...).
+
+Each command lives in its own module of this package, named in ``COMMAND_MODULES``;
+the module defines ``register(subparsers)`` that adds its sub-parser and sets
+``func=callable(args) -> int``. A command signals bad input by raising
+:class:`CommandError`: the user sees one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import CommandError
+
+#: Modules (in this package) that register commands, in the order of ``--help``.
+COMMAND_MODULES: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ast-studio",
+        description="AST Studio: multi-instance layout-to-image generation. "
+        "With no command (or a .astproj file) the studio window opens.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def command_names() -> set[str]:
+    return set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse already printed its one-line usage error
+        return int(e.code or 0) if e.code in (0, None) else 2
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as e:
+        print(f"ast-studio {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ast-studio {args.command}: interrupted", file=sys.stderr)
+        return 130

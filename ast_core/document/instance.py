@@ -1,0 +1,96 @@
+"""One labelled region of the layout: its prompt, colour and vector geometry."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+
+from shapely.geometry import MultiPolygon, Polygon
+
+from . import geometry as geo
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+#: Distinct, saturated colours handed to new instances in order (then recycled with a twist).
+PALETTE = (
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
+    "#fabed4", "#469990", "#dcbeff", "#9a6324", "#fffac8", "#800000", "#aaffc3", "#808000",
+    "#ffd8b1", "#000075", "#a9a9a9", "#ffe119",
+)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def check_colour(colour: str) -> str:
+    if not isinstance(colour, str) or not _COLOUR.match(colour):
+        raise ValueError(f"colour must look like '#rrggbb', got {colour!r}")
+    return colour.lower()
+
+
+def next_colour(used: list[str]) -> str:
+    """The first palette colour not already used (case-insensitive), else a generated one."""
+    taken = {c.lower() for c in used}
+    for c in PALETTE:
+        if c not in taken:
+            return c
+    # Golden-angle hues: always distinct from their neighbours.
+    import colorsys
+
+    n = len(taken)
+    while True:
+        h = (n * 0.618033988749895) % 1.0
+        r, g, b = colorsys.hsv_to_rgb(h, 0.75, 0.9)
+        c = f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+        if c not in taken:
+            return c
+        n += 1
+
+
+@dataclass
+class Instance:
+    """A region of the canvas described by its own prompt.
+
+    ``geometry`` is a valid shapely Polygon/MultiPolygon in canvas pixels (y down).
+    ``attribute_words`` overrides the automatic attribute/instance split of the
+    prompt when not None (e.g. ["white"] for "a white goat").
+    Z-order is the instance's position in ``Layout.instances`` (last = on top).
+    """
+
+    name: str
+    prompt: str = ""
+    color: str = "#e6194b"
+    geometry: Polygon | MultiPolygon = field(default_factory=geo.empty)
+    visible: bool = True
+    locked: bool = False
+    attribute_words: list[str] | None = None
+    id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        self.color = check_colour(self.color)
+        self.geometry = geo.polygons_only(self.geometry)
+        if self.attribute_words is not None:
+            self.attribute_words = [str(w) for w in self.attribute_words]
+
+    @property
+    def area(self) -> float:
+        return float(self.geometry.area)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.geometry.is_empty
+
+    def copy(self, **changes) -> "Instance":
+        words = None if self.attribute_words is None else list(self.attribute_words)
+        return replace(self, attribute_words=words, **changes)
+
+    def same_as(self, other: "Instance", tolerance: float = 1e-6) -> bool:
+        """Equal fields and equal geometry (up to vertex order/representation)."""
+        if (self.id, self.name, self.prompt, self.color, self.visible, self.locked, self.attribute_words) != (
+            other.id, other.name, other.prompt, other.color, other.visible, other.locked, other.attribute_words
+        ):
+            return False
+        if self.geometry.is_empty or other.geometry.is_empty:
+            return self.geometry.is_empty and other.geometry.is_empty
+        return self.geometry.symmetric_difference(other.geometry).area <= tolerance * max(1.0, self.area)

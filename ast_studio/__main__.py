@@ -1,0 +1,5 @@
+import sys
+
+from ast_studio.launcher import main
+
+sys.exit(main())

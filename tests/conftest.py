@@ -1,0 +1,22 @@
+"""Suite-wide setup: headless Qt, no network, no user settings touched."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("DIFFUSERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+SEED_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "seed-examples"
+
+
+@pytest.fixture(scope="session")
+def seed_examples() -> Path:
+    """The original demo's colour sketches (see ../shared/seed-examples/README.md)."""
+    if not (SEED_EXAMPLES / "beach.png").exists():
+        pytest.skip(f"seed examples not found at {SEED_EXAMPLES}")
+    return SEED_EXAMPLES
