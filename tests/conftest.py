@@ -11,12 +11,11 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-SEED_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "seed-examples"
+SEED_EXAMPLES = Path(__file__).resolve().parent / "data" / "seed-examples"
 
 
 @pytest.fixture(scope="session")
 def seed_examples() -> Path:
     """The original demo's colour sketches (see ../shared/seed-examples/README.md)."""
-    if not (SEED_EXAMPLES / "beach.png").exists():
-        pytest.skip(f"seed examples not found at {SEED_EXAMPLES}")
+    assert (SEED_EXAMPLES / "beach.png").exists(), SEED_EXAMPLES
     return SEED_EXAMPLES
