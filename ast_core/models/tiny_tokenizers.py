@@ -1,0 +1,83 @@
+"""Tokenizers of the built-in tiny-flux model, built in code (no downloads).
+
+* T5-style: a Unigram model (SentencePiece-like) over ``▁word`` pieces of the tiny
+  vocabulary (lower-case and Capitalised), with single characters as the fallback for
+  any other word; ``<pad>`` = 0, ``</s>`` = 1, ``<unk>`` = 2; every sequence ends with
+  ``</s>``. Wrapped as transformers' ``T5TokenizerFast``.
+* CLIP-style: a byte-level BPE whose merges build every vocabulary word (lower-cased,
+  ``</w>`` word ends), with ``<|startoftext|>``/``<|endoftext|>``. Wrapped as
+  ``CLIPTokenizer``.
+"""
+from __future__ import annotations
+
+import string
+
+from .tiny_vocabulary import WORDS
+
+CLIP_MAX_LENGTH = 77
+_PUNCTUATION = ".,;:!?'\"()-&/"
+
+
+def _words() -> list[str]:
+    seen: dict[str, None] = {}
+    for w in WORDS:
+        seen.setdefault(w.lower(), None)
+    return list(seen)
+
+
+def t5_vocabulary() -> list[tuple[str, float]]:
+    """(piece, log-probability) pairs: specials, whole words, then characters (the fallback)."""
+    vocab: list[tuple[str, float]] = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -8.0)]
+    seen = {p for p, _ in vocab}
+
+    def add(piece: str, score: float) -> None:
+        if piece not in seen:
+            seen.add(piece)
+            vocab.append((piece, score))
+
+    for w in _words():
+        add("▁" + w, -6.0)
+        add("▁" + w.capitalize(), -6.5)
+    for c in string.ascii_letters + string.digits + _PUNCTUATION:
+        add("▁" + c, -11.0)
+        add(c, -10.0)
+    return vocab
+
+
+def build_t5_tokenizer(model_max_length: int = 512):
+    from transformers import T5TokenizerFast
+
+    return T5TokenizerFast(vocab=t5_vocabulary(), extra_ids=0, model_max_length=model_max_length)
+
+
+def clip_vocabulary() -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Byte-level BPE vocabulary and merges: every byte, then the merges spelling each word left to right."""
+    from tokenizers.pre_tokenizers import ByteLevel
+
+    alphabet = sorted(ByteLevel.alphabet())
+    vocab: dict[str, int] = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for ch in alphabet:
+        vocab.setdefault(ch, len(vocab))
+    for ch in alphabet:
+        vocab.setdefault(ch + "</w>", len(vocab))
+    merges: list[tuple[str, str]] = []
+    seen_merges: set[tuple[str, str]] = set()
+    for w in _words():
+        symbols = list(w)
+        symbols[-1] += "</w>"
+        piece = symbols[0]
+        for nxt in symbols[1:]:
+            m = (piece, nxt)
+            piece = piece + nxt
+            if m not in seen_merges:
+                seen_merges.add(m)
+                merges.append(m)
+            vocab.setdefault(piece, len(vocab))
+    return vocab, merges
+
+
+def build_clip_tokenizer():
+    from transformers import CLIPTokenizer
+
+    vocab, merges = clip_vocabulary()
+    return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=CLIP_MAX_LENGTH)
