@@ -1,0 +1,78 @@
+"""``info PROJECT.astproj``: what a project holds, with areas and warnings."""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..document import Layout
+from ..masks import rasterize
+from ..project import ProjectFileError, load_project
+from .errors import CommandError
+
+
+def summary(layout: Layout) -> dict[str, Any]:
+    """Areas (exclusive by z-order, in canvas pixels) and warnings of a layout."""
+    ms = rasterize(layout)
+    total = layout.width * layout.height
+    areas = {iid: int(ms.instances[k].astype(bool).sum()) for k, iid in enumerate(ms.ids)}
+    missing = {i.id for i in layout.instances_missing_from_base_prompt()}
+    instances, warnings = [], []
+    for z, inst in enumerate(layout.instances):
+        px = areas.get(inst.id)
+        instances.append({"z": z, "id": inst.id, "name": inst.name, "prompt": inst.prompt, "color": inst.color,
+                          "visible": inst.visible, "area_px": px,
+                          "area_percent": None if px is None else round(100 * px / total, 2)})
+        if inst.is_empty:
+            warnings.append(f"instance {inst.name!r} is empty (it takes no part in generation)")
+        elif px == 0:
+            warnings.append(f"instance {inst.name!r} is entirely covered by instances above it")
+        if not inst.visible:
+            warnings.append(f"instance {inst.name!r} is hidden")
+        if not inst.prompt.strip():
+            warnings.append(f"instance {inst.name!r} has no prompt")
+        elif inst.id in missing:
+            warnings.append(f"instance {inst.name!r}: its prompt {inst.prompt!r} is not in the base prompt")
+    bg = int(ms.background.astype(bool).sum())
+    if not layout.base_prompt.strip():
+        warnings.append("the base prompt is empty")
+    return {
+        "width": layout.width, "height": layout.height, "base_prompt": layout.base_prompt,
+        "background": {"prompt": layout.background_prompt, "area_px": bg, "area_percent": round(100 * bg / total, 2)},
+        "instances": instances, "warnings": warnings,
+    }
+
+
+def cmd_info(args) -> int:
+    try:
+        project = load_project(args.project)
+    except ProjectFileError as e:
+        raise CommandError(str(e)) from None
+    s = summary(project.layout)
+    if args.json:
+        s.update(file=args.project, created=project.created, modified=project.modified, renders=len(project.renders))
+        print(json.dumps(s, indent=2, ensure_ascii=False))
+        return 0
+    n = len(s["instances"])
+    print(f"{args.project}: {s['width']}x{s['height']}, {n} instance{'s' * (n != 1)}, "
+          f"{len(project.renders)} render{'s' * (len(project.renders) != 1)}")
+    print(f"base prompt: {s['base_prompt']}")
+    bg = s["background"]
+    print(f"background:  {bg['prompt']!r}  {bg['area_px']} px ({bg['area_percent']:.1f}%)")
+    print("instances (bottom to top):")
+    width = max([len(i["name"]) for i in s["instances"]] + [4])
+    for i in s["instances"]:
+        area = "hidden" if i["area_px"] is None else f"{i['area_px']:>8} px ({i['area_percent']:5.1f}%)"
+        print(f"  {i['z'] + 1:>2}. {i['name']:<{width}}  {area}  {i['prompt']!r}")
+    if s["warnings"]:
+        print("warnings:")
+        for w in s["warnings"]:
+            print(f"  - {w}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="show a project's instances, prompts, areas and warnings")
+    p.add_argument("project", metavar="PROJECT.astproj")
+    p.add_argument("--json", action="store_true", help="print the same as JSON")
+    p.set_defaults(func=cmd_info)

@@ -1,0 +1,56 @@
+"""Per-instance mask images (white = the instance) on the pixel grid or any other grid.
+
+Masks are exclusive by z-order (what the generator uses); the background mask is what
+no visible instance covers. ``masks.json`` lists the files with names and prompts.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ..document import Layout
+from ..masks import rasterize
+
+
+@dataclass
+class MaskFile:
+    name: str  # file name inside the output folder
+    image: Image.Image
+
+
+def slug(text: str, fallback: str = "instance") -> str:
+    s = "-".join(re.findall(r"[a-z0-9]+", text.lower()))[:40].strip("-")
+    return s or fallback
+
+
+def _image(mask: np.ndarray, soft: bool) -> Image.Image:
+    if soft:
+        return Image.fromarray(np.clip(np.rint(mask * 255), 0, 255).astype(np.uint8), "L")
+    return Image.fromarray(np.where(mask > 0, 255, 0).astype(np.uint8), "L")
+
+
+def mask_files(layout: Layout, grid: tuple[int, int] | None = None, soft: bool = False) -> tuple[list[MaskFile], dict]:
+    """The mask images to write and the ``masks.json`` index (nothing is written here)."""
+    ms = rasterize(layout, grid=grid, soft=soft)
+    by_id = {i.id: i for i in layout.instances}
+    files = [MaskFile("00_background.png", _image(ms.background, soft))]
+    index = {
+        "width": layout.width, "height": layout.height, "grid": list(ms.grid), "soft": soft,
+        "base_prompt": layout.base_prompt,
+        "background": {"file": files[0].name, "prompt": layout.background_prompt},
+        "instances": [],
+    }
+    digits = max(2, len(str(len(ms.ids))))
+    for k, iid in enumerate(ms.ids):
+        inst = by_id[iid]
+        name = f"{k + 1:0{digits}d}_{slug(inst.name)}.png"
+        files.append(MaskFile(name, _image(ms.instances[k], soft)))
+        index["instances"].append({"file": name, "id": iid, "name": inst.name, "prompt": inst.prompt,
+                                   "color": inst.color, "z": k})
+    if digits > 2:
+        files[0].name = f"{0:0{digits}d}_background.png"
+        index["background"]["file"] = files[0].name
+    return files, index

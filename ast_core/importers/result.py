@@ -1,0 +1,23 @@
+"""What an importer hands back, and the one error type it raises."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..document import Layout
+
+
+class ImportFileError(ValueError):
+    """An input file that cannot be imported; the message names the file and the problem."""
+
+
+@dataclass
+class Imported:
+    """An imported layout plus what the user should be told about the import.
+
+    ``settings`` holds generation settings found in the input (e.g. ``{"seed": 42}``).
+    """
+
+    layout: Layout
+    warnings: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,26 @@
+"""The ``.astproj`` project file: a zip of JSON parts and PNG images.
+
+Layout of the archive (format 1)::
+
+    manifest.json        format_version, app, app_version, created, modified, renders (ids, in order)
+    layout.json          canvas, prompts, instances bottom-to-top; geometry as WKT
+    settings.json        generation settings (a JSON object owned by the generation panel)
+    schedule.json        the step-layer schedule (JSON object), absent = model default
+    renders/<id>.png     one rendered image
+    renders/<id>.json    its id, created, parameters and layout snapshot
+    thumbnail.png        at most 256x256
+
+``save_project`` is atomic and keeps ``PATH.bak``; ``load_project`` validates every
+field and raises :class:`ProjectFileError` ("<file>: <part/field>: <problem>").
+"""
+from .errors import ProjectFileError
+from .layout_json import layout_from_dict, layout_to_dict
+from .migrations import FORMAT_VERSION
+from .model import Project, Render
+from .reader import load_project, read_thumbnail
+from .writer import backup_path, save_project
+
+__all__ = [
+    "FORMAT_VERSION", "Project", "ProjectFileError", "Render", "backup_path", "layout_from_dict", "layout_to_dict",
+    "load_project", "read_thumbnail", "save_project",
+]

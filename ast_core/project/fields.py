@@ -1,0 +1,91 @@
+"""Typed access to fields of parsed JSON, raising :class:`FieldError` that names the field."""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from .errors import FieldError
+
+_MISSING = object()
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def require_object(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise FieldError(where, f"must be a JSON object, got {_type_name(value)}")
+    return value
+
+
+def get(obj: dict, key: str, kind: type | tuple, where: str, default: Any = _MISSING) -> Any:
+    """``obj[key]`` checked to be of ``kind`` (bool is never accepted as a number)."""
+    path = f"{where}.{key}" if where else key
+    if key not in obj:
+        if default is _MISSING:
+            raise FieldError(path, "missing")
+        return default
+    value = obj[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    ok = isinstance(value, kinds)
+    if ok and isinstance(value, bool) and bool not in kinds:
+        ok = False
+    if ok and isinstance(value, float) and not math.isfinite(value):
+        ok = False
+    if not ok:
+        names = "/".join(dict.fromkeys(_type_name(k()) if k is not type(None) else "null" for k in kinds))
+        raise FieldError(path, f"must be {names}, got {_type_name(value)}")
+    return value
+
+
+def get_timestamp(obj: dict, key: str, where: str, default: Any = _MISSING) -> str:
+    value = get(obj, key, str, where, default)
+    if value:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise FieldError(f"{where}.{key}" if where else key, f"not an ISO 8601 date/time: {value[:40]!r}") from None
+    return value
+
+
+def reject_unknown(obj: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise FieldError(where, f"unknown field(s) {', '.join(map(repr, unknown[:5]))}")
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a project file")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def parse_json(data: bytes) -> Any:
+    """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys. Raises FieldError('', problem)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise FieldError("", f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    try:
+        return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as e:
+        raise FieldError("", f"not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except (ValueError, RecursionError) as e:
+        raise FieldError("", f"not valid JSON ({e})") from None
+
+
+def dump_json(value: Any) -> bytes:
+    """Readable, diff-friendly JSON (sorted keys would reorder instances' fields, so not sorted)."""
+    return (json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")

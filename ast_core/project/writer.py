@@ -1,0 +1,193 @@
+"""Writing ``.astproj`` files atomically, keeping the previous version as ``PATH.bak``.
+
+The archive is built in memory first (so an unserialisable setting is refused before
+anything touches the disk), written to a temporary file in the target's folder,
+flushed and fsync'ed, then moved over the target with ``os.replace``. A crash at any
+point leaves either the old file or the new one, never a mix.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image
+
+from .. import __version__
+from . import images
+from .errors import ProjectFileError
+from .fields import dump_json
+from .layout_json import layout_to_dict
+from .migrations import FORMAT_VERSION
+from .model import Project
+from .reader import LAYOUT, MANIFEST, RENDER_ID, SCHEDULE, SETTINGS, THUMBNAIL
+from .thumbnail import fit, layout_thumbnail
+
+BACKUP_SUFFIX = ".bak"
+_TEMP_SUFFIX = ".saving"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def backup_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def _json_member(label: str, member: str, value) -> bytes:
+    try:
+        return dump_json(value)
+    except (TypeError, ValueError, RecursionError) as e:
+        raise ProjectFileError(label, member, f"cannot be saved as JSON ({e})") from None
+
+
+def build_archive(project: Project, label: str, thumbnail: Image.Image | None, created: str, modified: str) -> bytes:
+    """The whole project file as bytes (nothing is written to disk)."""
+    if not isinstance(project.settings, dict):
+        raise ProjectFileError(label, SETTINGS, "settings must be a dict")
+    if project.schedule is not None and not isinstance(project.schedule, dict):
+        raise ProjectFileError(label, SCHEDULE, "schedule must be a dict or None")
+    members: list[tuple[str, bytes, int]] = []
+    ids = []
+    for i, r in enumerate(project.renders):
+        if not isinstance(r.id, str) or not RENDER_ID.match(r.id) or r.id in ids:
+            raise ProjectFileError(label, f"renders[{i}].id", f"{r.id!r} is not a unique id of letters, digits, '-', '_'")
+        if not isinstance(r.image_png, (bytes, bytearray)) or not bytes(r.image_png).startswith(images.PNG_SIGNATURE):
+            raise ProjectFileError(label, f"renders/{r.id}.png", "image_png must be PNG bytes")
+        if not isinstance(r.parameters, dict) or not isinstance(r.layout, dict):
+            raise ProjectFileError(label, f"renders/{r.id}.json", "parameters and layout must be dicts")
+        ids.append(r.id)
+        meta = {"id": r.id, "created": r.created, "parameters": r.parameters, "layout": r.layout}
+        members.append((f"renders/{r.id}.json", _json_member(label, f"renders/{r.id}.json", meta), zipfile.ZIP_DEFLATED))
+        members.append((f"renders/{r.id}.png", bytes(r.image_png), zipfile.ZIP_STORED))
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "app": "AST Studio",
+        "app_version": __version__,
+        "created": created,
+        "modified": modified,
+        "renders": ids,
+    }
+    head = [
+        (MANIFEST, _json_member(label, MANIFEST, manifest), zipfile.ZIP_DEFLATED),
+        (LAYOUT, _json_member(label, LAYOUT, layout_to_dict(project.layout)), zipfile.ZIP_DEFLATED),
+        (SETTINGS, _json_member(label, SETTINGS, project.settings), zipfile.ZIP_DEFLATED),
+    ]
+    if project.schedule is not None:
+        head.append((SCHEDULE, _json_member(label, SCHEDULE, project.schedule), zipfile.ZIP_DEFLATED))
+    if thumbnail is None:
+        if project.renders:
+            try:
+                thumbnail = images.decode_png(bytes(project.renders[-1].image_png))
+            except ValueError:
+                thumbnail = None
+        if thumbnail is None:
+            thumbnail = layout_thumbnail(project.layout)
+    head.append((THUMBNAIL, images.encode_png(fit(thumbnail)), zipfile.ZIP_STORED))
+    # Round-trip the JSON through the parser now: a value json.dumps accepts but the
+    # reader would refuse (e.g. a non-string key turned into a string) is caught here.
+    for name, data, _ in head[:3]:
+        json.loads(data)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data, method in head + members:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data, compress_type=method)
+    return buf.getvalue()
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _keep_backup(path: Path) -> None:
+    """Make PATH.bak a copy of the current PATH (atomically replacing an older backup)."""
+    bak = backup_path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{bak.name}.", suffix=_TEMP_SUFFIX)
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+        try:
+            os.link(path, tmp)  # cheap: the old inode survives the os.replace below
+        except OSError:
+            shutil.copy2(path, tmp)
+        os.replace(tmp, bak)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files a killed save of this same file left behind."""
+    for p in path.parent.glob(f".{path.name}.*{_TEMP_SUFFIX}"):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+def save_project(
+    project: Project, path: str | Path, thumbnail: Image.Image | None = None, keep_backup: bool = True
+) -> None:
+    """Save ``project`` to ``path`` atomically.
+
+    The previous file (if any) is kept as ``PATH.bak`` unless ``keep_backup`` is False
+    (autosave/recovery files). ``project.created`` (if empty) and ``project.modified``
+    are set once the file is in place. The thumbnail defaults to the newest render,
+    else the layout drawn as a sketch. Raises ProjectFileError for a project that cannot
+    be serialised, OSError for disk problems; in both cases PATH is unchanged.
+    """
+    path = Path(path)
+    label = str(path)
+    if path.exists() and not path.is_file():
+        raise ProjectFileError(label, "", "exists and is not a file")
+    if not path.parent.is_dir():
+        raise ProjectFileError(label, "", f"folder {str(path.parent)!r} does not exist")
+    modified = now_iso()
+    created = project.created or modified
+    data = build_archive(project, label, thumbnail, created, modified)
+    _remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        if keep_backup and path.is_file():
+            _keep_backup(path)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+    project.created, project.modified = created, modified
+
+
+def _umask() -> int:
+    if os.name != "posix":
+        return 0
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
