@@ -4,8 +4,8 @@
   vocabulary (lower-case and Capitalised), with single characters as the fallback for
   any other word; ``<pad>`` = 0, ``</s>`` = 1, ``<unk>`` = 2; every sequence ends with
   ``</s>``. Wrapped as transformers' ``T5TokenizerFast``.
-* CLIP-style: a byte-level BPE whose merges build every vocabulary word (lower-cased,
-  ``</w>`` word ends), with ``<|startoftext|>``/``<|endoftext|>``. Wrapped as
+* CLIP-style: a byte-level BPE learnt once from the same word list (frozen in
+  ``tiny_clip_merges``; lower-cased, ``</w>`` word ends), with ``<|startoftext|>``/``<|endoftext|>``. Wrapped as
   ``CLIPTokenizer``.
 """
 from __future__ import annotations
@@ -51,8 +51,10 @@ def build_t5_tokenizer(model_max_length: int = 512):
 
 
 def clip_vocabulary() -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """Byte-level BPE vocabulary and merges: every byte, then the merges spelling each word left to right."""
+    """Byte-level BPE vocabulary and merges: specials, every byte (also as a word end), then each merge's result."""
     from tokenizers.pre_tokenizers import ByteLevel
+
+    from .tiny_clip_merges import MERGES
 
     alphabet = sorted(ByteLevel.alphabet())
     vocab: dict[str, int] = {"<|startoftext|>": 0, "<|endoftext|>": 1}
@@ -61,18 +63,10 @@ def clip_vocabulary() -> tuple[dict[str, int], list[tuple[str, str]]]:
     for ch in alphabet:
         vocab.setdefault(ch + "</w>", len(vocab))
     merges: list[tuple[str, str]] = []
-    seen_merges: set[tuple[str, str]] = set()
-    for w in _words():
-        symbols = list(w)
-        symbols[-1] += "</w>"
-        piece = symbols[0]
-        for nxt in symbols[1:]:
-            m = (piece, nxt)
-            piece = piece + nxt
-            if m not in seen_merges:
-                seen_merges.add(m)
-                merges.append(m)
-            vocab.setdefault(piece, len(vocab))
+    for line in MERGES:
+        a, b = line.split(" ")
+        merges.append((a, b))
+        vocab.setdefault(a + b, len(vocab))
     return vocab, merges
 
 

@@ -27,7 +27,7 @@ beach sea ocean wave waves sand sandcastle shell shells seashell seashells water
 mountain mountains hill hills rock rocks snow ice road street path bridge city town village
 house home building buildings church spire tower castle wall walls window windows door doors roof floor
 room living kitchen bedroom bathroom office table chair chairs sofa couch armchair bed desk shelf
-bookshelf book books cup mug bottle plate bowl vase clock mirror rug carpet curtain curtains pillow
+bookshelf book books bench coffee tea cup mug bottle plate bowl vase clock mirror rug carpet curtain curtains pillow
 fireplace fireplaces television computer phone camera picture frame
 car cars bus truck bike bicycle boat ship train plane airplane
 coat jacket shirt dress hat scarf boots shoes shoe bag briefcase umbrella glasses hair eyes face hand
