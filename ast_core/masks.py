@@ -1,5 +1,7 @@
 """Layout geometry -> masks on any grid (canvas pixels, latent token grid).
 
+* A cell belongs to a region when the cell's centre lies inside it (even-odd rule,
+  so holes are holes); this is exact: a 10x10 px square gives 100 pixels.
 * ``soft`` masks hold the fraction of each grid cell that a region covers (area
   coverage, measured by rasterising at a finer resolution and averaging).
 * binary masks are ``soft >= threshold`` (0.5 by default: the method's "nearest,
@@ -7,6 +9,10 @@
 * Instances are exclusive by z-order: a cell covered by two instances belongs to the
   upper one (``MaskSet.instances``). The raw, overlapping masks stay in ``MaskSet.raw``.
 * The background is what no visible instance covers.
+
+Array types: binary masks are ``bool`` arrays, soft masks ``float32`` in [0, 1]
+(``MaskSet.segments(np.float32)`` gives float masks either way). Work is windowed: each
+instance is rasterised only inside its bounding box.
 """
 from __future__ import annotations
 
@@ -22,12 +28,14 @@ from .document.layout import Layout
 
 #: Largest side of the fine raster used for soft masks.
 MAX_FINE_SIDE = 4096
-_SHIFT = 4  # cv2 sub-pixel bits
 
 
 @dataclass
 class MaskSet:
-    """Masks of a layout's instances on one grid; arrays are ``float32`` of shape ``(rows, cols)``."""
+    """Masks of a layout's instances on one grid, arrays of shape ``(rows, cols)``.
+
+    ``bool`` when ``soft`` is False, ``float32`` coverage in [0, 1] when it is True.
+    """
 
     ids: list[str]
     instances: np.ndarray  # (K, gh, gw), exclusive by z-order
@@ -40,9 +48,17 @@ class MaskSet:
         k = self.ids.index(instance_id)
         return (self.instances if exclusive else self.raw)[k]
 
-    def segments(self) -> np.ndarray:
-        """``[background, instance_1, ...]`` stacked: the segment list L of the method."""
-        return np.concatenate([self.background[None], self.instances], axis=0)
+    def segments(self, dtype=None) -> np.ndarray:
+        """``[background, instance_1, ...]`` stacked: the segment list L of the method.
+
+        ``dtype`` converts (e.g. ``np.float32`` for 0.0/1.0 masks); default: as stored.
+        """
+        out = np.concatenate([self.background[None], self.instances], axis=0)
+        return out if dtype is None else out.astype(dtype)
+
+    def areas(self) -> dict[str, float]:
+        """Exclusive area of each instance in grid cells (fractional for soft masks)."""
+        return {iid: float(self.instances[k].sum()) for k, iid in enumerate(self.ids)}
 
 
 def token_grid(width: int, height: int, patch: int = 16) -> tuple[int, int]:
@@ -50,29 +66,57 @@ def token_grid(width: int, height: int, patch: int = 16) -> tuple[int, int]:
     return width // patch, height // patch
 
 
-def fill(
-    geometry: BaseGeometry, cols: int, rows: int, scale_x: float, scale_y: float, origin: tuple[int, int] = (0, 0)
-) -> np.ndarray:
-    """Binary raster (uint8 0/1) of ``geometry`` scaled by (scale_x, scale_y); cell centres decide.
-
-    ``origin`` = (col, row) of the raster's top-left cell in the scaled grid, so a
-    window around the geometry can be filled instead of the whole grid.
-    """
-    out = np.zeros((rows, cols), np.uint8)
-    rings = []
-    one = 1 << _SHIFT
+def _edges(geometry: BaseGeometry, scale_x: float, scale_y: float, origin: tuple[int, int]):
+    xs, ys = [], []
     ox, oy = origin
     for poly in geo.polygons(geometry):
         for ring in (poly.exterior, *poly.interiors):
             xy = np.asarray(ring.coords, dtype=np.float64)
-            # cv2 puts cell centres on integer coordinates: shift by half a cell.
-            pts = np.empty_like(xy)
-            pts[:, 0] = (xy[:, 0] * scale_x - 0.5 - ox) * one
-            pts[:, 1] = (xy[:, 1] * scale_y - 0.5 - oy) * one
-            rings.append(np.round(pts).astype(np.int32))
-    if rings:
-        cv2.fillPoly(out, rings, 1, lineType=cv2.LINE_8, shift=_SHIFT)
-    return out
+            xs.append(xy[:, 0] * scale_x - ox)
+            ys.append(xy[:, 1] * scale_y - oy)
+    if not xs:
+        return None
+    x0 = np.concatenate([x[:-1] for x in xs])
+    x1 = np.concatenate([x[1:] for x in xs])
+    y0 = np.concatenate([y[:-1] for y in ys])
+    y1 = np.concatenate([y[1:] for y in ys])
+    return x0, y0, x1, y1
+
+
+def fill(
+    geometry: BaseGeometry, cols: int, rows: int, scale_x: float, scale_y: float, origin: tuple[int, int] = (0, 0)
+) -> np.ndarray:
+    """Binary raster (bool) of ``geometry`` scaled by (scale_x, scale_y): cell centres decide.
+
+    ``origin`` = (col, row) of the raster's top-left cell in the scaled grid, so a
+    window around the geometry can be filled instead of the whole grid. Scanline fill:
+    every ring edge toggles the parity of the cells right of where it crosses each
+    row's centre line; a running parity per row is the even-odd inside test.
+    """
+    out_shape = (rows, cols)
+    edges = _edges(geometry, scale_x, scale_y, origin)
+    if edges is None or rows <= 0 or cols <= 0:
+        return np.zeros(out_shape, bool)
+    x0, y0, x1, y1 = edges
+    # Rows whose centre line y = r + 0.5 an edge crosses (half-open in y: no double count at vertices).
+    r0 = np.clip(np.ceil(np.minimum(y0, y1) - 0.5), 0, rows).astype(np.int64)
+    r1 = np.clip(np.ceil(np.maximum(y0, y1) - 0.5), 0, rows).astype(np.int64)
+    n = r1 - r0
+    keep = n > 0
+    if not keep.any():
+        return np.zeros(out_shape, bool)
+    x0, y0, x1, y1, r0, n = x0[keep], y0[keep], x1[keep], y1[keep], r0[keep], n[keep]
+    e = np.repeat(np.arange(n.size), n)
+    r = r0[e] + (np.arange(e.size) - (np.cumsum(n) - n)[e])
+    xc = x0[e] + (r + 0.5 - y0[e]) * ((x1 - x0) / (y1 - y0))[e]
+    # First cell whose centre is right of the crossing; cols = beyond the row (no effect).
+    c = np.clip(np.ceil(xc - 0.5), 0, cols).astype(np.int64)
+    w = cols + 1
+    toggles = np.zeros(rows * w, np.uint8)
+    np.add.at(toggles, r * w + c, 1)  # only the crossings are touched (a few per row)
+    toggles = toggles.reshape(rows, w)
+    # uint8 wrap-around keeps the parity (256 is even).
+    return (np.cumsum(toggles[:, :cols], axis=1, dtype=np.uint8) & 1).astype(bool)
 
 
 def _window(geometry: BaseGeometry, sx: float, sy: float, k: int, cols: int, rows: int) -> tuple[int, int, int, int]:
@@ -105,12 +149,12 @@ def rasterize(
     ids = [i.id for i in insts]
     pixel_grid = (cols, rows) == (layout.width, layout.height)
     k = 1 if (pixel_grid and not soft) else _supersampling(layout.width, layout.height, cols, rows)
-    fc, fr = cols * k, rows * k
-    sx, sy = fc / layout.width, fr / layout.height
+    sx, sy = cols * k / layout.width, rows * k / layout.height
+    kind = np.float32 if soft else bool
 
-    raw = np.zeros((len(insts), rows, cols), np.float32)
-    excl = np.zeros_like(raw)
-    covered = np.zeros((fr, fc), np.uint8)
+    raw = np.zeros((len(insts), rows, cols), kind)
+    excl = np.zeros((len(insts), rows, cols), kind)
+    covered = np.zeros((rows * k, cols * k), bool)
     # Top-most first: each instance keeps only what the ones above left uncovered.
     for idx in range(len(insts) - 1, -1, -1):
         g = insts[idx].geometry
@@ -121,21 +165,26 @@ def rasterize(
             continue
         fine = fill(g, (c1 - c0) * k, (r1 - r0) * k, sx, sy, origin=(c0 * k, r0 * k))
         cov = covered[r0 * k : r1 * k, c0 * k : c1 * k]
-        own = fine & (1 - cov)
+        own = fine & ~cov
         cov |= fine
-        raw[idx, r0:r1, c0:c1] = _block_mean(fine, k)
-        excl[idx, r0:r1, c0:c1] = _block_mean(own, k)
-    background = 1.0 - _block_mean(covered, k)
-    if not soft and k > 1:
-        raw = (raw >= threshold).astype(np.float32)
-        excl = (excl >= threshold).astype(np.float32)
-        background = (1.0 - excl.sum(0).clip(0, 1)).astype(np.float32) if len(insts) else np.ones((rows, cols), np.float32)
-    return MaskSet(ids, excl, raw, background.astype(np.float32), (cols, rows), soft)
-
-
-def _block_mean(fine: np.ndarray, k: int) -> np.ndarray:
-    """Fraction of each k x k block that is set (area coverage)."""
-    f = fine.astype(np.float32)
+        if k == 1:
+            raw[idx, r0:r1, c0:c1] = fine
+            excl[idx, r0:r1, c0:c1] = own
+        else:
+            f, o = _coverage(fine, k), _coverage(own, k)
+            raw[idx, r0:r1, c0:c1] = f if soft else f >= threshold
+            excl[idx, r0:r1, c0:c1] = o if soft else o >= threshold
     if k == 1:
-        return f
-    return cv2.resize(f, (fine.shape[1] // k, fine.shape[0] // k), interpolation=cv2.INTER_AREA)
+        background = ~covered
+    elif soft:
+        background = 1.0 - _coverage(covered, k)
+    else:
+        background = ~excl.any(axis=0) if len(insts) else np.ones((rows, cols), bool)
+    return MaskSet(ids, excl, raw, background, (cols, rows), soft)
+
+
+def _coverage(fine: np.ndarray, k: int) -> np.ndarray:
+    """Fraction (float32) of each k x k block of a boolean raster that is set."""
+    h, w = fine.shape[0] // k, fine.shape[1] // k
+    # INTER_AREA with a whole-number factor is the exact block mean (and much faster than numpy).
+    return cv2.resize(fine.view(np.uint8).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
