@@ -1,0 +1,158 @@
+"""Undo commands of the generation panels: render settings, AST quick weights, history.
+
+* :class:`SetRenderSettings` changes fields of the project's generation settings;
+  consecutive edits of the same fields merge (spin-box arrows = one undo step).
+* AST quick controls push the schedule panel's :class:`~ast_studio.schedule.commands.SetSchedule`
+  (see :func:`schedule_change`), so both panels edit the one project schedule the same way.
+* :class:`RemoveRender` deletes a history entry (undo puts it back); :class:`RestoreLayout`
+  replaces the layout by a render's snapshot.
+
+New renders join the history outside the undo stack (``document.set_part``): undoing a
+canvas edit must never delete a picture.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from ast_core.schedule import AST_PAPER_FLUX, KINDS, PowerCurve, Schedule, preset_schedule
+
+from .render_settings import KEY, RenderSettings, render_settings_from_project
+
+_ID_RENDER_SETTINGS = 2201
+LABELS = {"steps": "steps", "guidance": "guidance", "seed": "seed", "seed_mode": "seed mode", "method": "method"}
+
+
+class SetRenderSettings(QUndoCommand):
+    """Set some fields of the project's generation settings (``settings["generation"]``)."""
+
+    def __init__(self, document, changes: dict[str, Any], text: str | None = None) -> None:
+        super().__init__(text or "Change " + ", ".join(LABELS.get(k, k) for k in changes))
+        self.document = document
+        current = render_settings_from_project(document.settings).to_dict()
+        unknown = [k for k in changes if k not in current]
+        if unknown:
+            raise ValueError(f"generation settings: unknown field(s) {unknown}")
+        self.new = dict(changes)
+        self.old = {k: current[k] for k in changes}
+
+    def _apply(self, values: dict[str, Any]) -> None:
+        settings = copy.deepcopy(self.document.settings or {})
+        current = render_settings_from_project(settings).with_changes(**values)
+        settings[KEY] = current.to_dict()
+        self.document.settings = settings
+        self.document.part_changed.emit("settings")
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return _ID_RENDER_SETTINGS
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        if not isinstance(other, SetRenderSettings) or set(other.new) != set(self.new):
+            return False
+        self.new = dict(other.new)
+        if self.new == self.old:
+            self.setObsolete(True)
+        return True
+
+
+def current_schedule(document) -> Schedule:
+    """The project's schedule as a model (the AST paper preset when the project has none)."""
+    if document.schedule is None:
+        return preset_schedule(AST_PAPER_FLUX)
+    return Schedule.from_dict(document.schedule)
+
+
+def quick_values(schedule: Schedule) -> dict[str, Any]:
+    """What the quick controls show: weights, and decay / modulated steps of the power curves
+    (``None`` when every curve is a custom keyframe curve)."""
+    out: dict[str, Any] = {f"w_{k}": schedule.weight(k) for k in ("t2t", "i2t", "i2i")}
+    power = [schedule.curve(k) for k in ("i2t", "t2t", "i2i") if isinstance(schedule.curve(k), PowerCurve)]
+    out["decay"] = power[0].decay if power else None
+    out["modulated_steps"] = power[0].modulated_steps if power else None
+    return out
+
+
+def schedule_change(document, field: str, value) -> QUndoCommand | None:
+    """An undo command setting one quick control on the project schedule (None if no change).
+
+    ``field`` is ``w_t2t``/``w_i2t``/``w_i2i`` (a weight), ``decay`` or ``modulated_steps``
+    (applied to every kind whose curve is a power curve; custom keyframe curves are left alone).
+    """
+    from ast_studio.schedule.commands import SetSchedule
+
+    before = copy.deepcopy(document.schedule)
+    schedule = current_schedule(document)
+    if field.startswith("w_") and field[2:] in KINDS:
+        kind = field[2:]
+        schedule.set_weight(kind, float(value))
+        text, key = f"Set {kind.upper()} weight", ("weight", kind)
+    elif field in ("decay", "modulated_steps"):
+        for kind in KINDS:
+            curve = schedule.curve(kind)
+            if isinstance(curve, PowerCurve):
+                changes = {"decay": float(value)} if field == "decay" else {"modulated_steps": int(value)}
+                schedule.set_curve(kind, dataclasses.replace(curve, **changes))
+        text, key = ("Set AST decay" if field == "decay" else "Set AST modulated steps"), ("quick", field)
+    else:
+        raise ValueError(f"unknown AST quick control {field!r}")
+    after = schedule.to_dict()
+    if before is not None and after == before:
+        return None
+    if before is None and after == preset_schedule(AST_PAPER_FLUX).to_dict():
+        return None
+    return SetSchedule(document, before, after, text, merge_key=key)
+
+
+class RemoveRender(QUndoCommand):
+    """Delete one render from the history (undo puts it back at the same place)."""
+
+    def __init__(self, document, render_id: str) -> None:
+        super().__init__("Delete render")
+        self.document = document
+        self.render_id = render_id
+        ids = [r.id for r in document.renders]
+        if render_id not in ids:
+            raise ValueError(f"history: no render with id {render_id!r}")
+        self.index = ids.index(render_id)
+        self.render = document.renders[self.index]
+
+    def redo(self) -> None:
+        self.document.renders = [r for r in self.document.renders if r.id != self.render_id]
+        self.document.part_changed.emit("renders")
+
+    def undo(self) -> None:
+        renders = list(self.document.renders)
+        renders.insert(min(self.index, len(renders)), self.render)
+        self.document.renders = renders
+        self.document.part_changed.emit("renders")
+
+
+class RestoreLayout(QUndoCommand):
+    """Replace the whole layout by a snapshot (a render's layout); undo brings the old one back."""
+
+    def __init__(self, document, layout, text: str = "Restore layout from render") -> None:
+        super().__init__(text)
+        self.document = document
+        self.new = layout.copy()
+        self.old = document.layout.copy()
+
+    def redo(self) -> None:
+        self.document.layout.replace_all(self.new.copy())
+
+    def undo(self) -> None:
+        self.document.layout.replace_all(self.old.copy())
+
+
+def restore_settings_command(document, settings: RenderSettings) -> SetRenderSettings | None:
+    current = render_settings_from_project(document.settings)
+    changes = {k: v for k, v in settings.to_dict().items() if current.to_dict()[k] != v}
+    return SetRenderSettings(document, changes, "Restore render settings") if changes else None

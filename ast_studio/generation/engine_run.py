@@ -1,0 +1,139 @@
+"""The engine calls the worker makes, on the worker thread only.
+
+Everything that imports torch (``ast_core.models``, ``ast_core.generate``,
+``ast_core.preview``) is imported inside these functions, so importing the studio never
+loads torch and the GUI thread never runs it.
+"""
+from __future__ import annotations
+
+import io
+import traceback
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import events as ev
+from .model_settings import ModelSettings
+
+OOM_ADVICE = ("Try a smaller canvas, fewer images, 'CPU offload' or a lighter dtype (bf16/fp16) in Model "
+              "settings, or close other programs using the GPU.")
+
+
+def load(model: ModelSettings):
+    """The engine's LoadedModel for ``model`` (raises the engine's ModelLoadError)."""
+    from ast_core.models import ModelLoadError, load_model
+
+    if model.is_builtin:
+        source = model.model
+    elif not model.location:
+        what = "Hugging Face repository id" if model.source == "hf_cache" else "model folder"
+        raise ModelLoadError(f"no {what} set for {model.model}: choose one in Model settings")
+    else:
+        source = model.location
+    return load_model(source, device=model.device, dtype=model.dtype, cpu_offload=model.cpu_offload)
+
+
+def check(model: ModelSettings) -> tuple[bool, str]:
+    """(ok, message): whether ``model`` can be loaded from where the settings say, and what is missing."""
+    from ast_core.models import ModelLoadError, check_folder
+
+    if model.is_builtin:
+        return True, f"{model.model} is built in: nothing to download."
+    if not model.location:
+        what = "a Hugging Face repository id" if model.source == "hf_cache" else "a model folder"
+        return False, f"Choose {what} for {model.model}."
+    try:
+        folder = Path(model.folder).expanduser() if model.source == "folder" else _hf_cache_folder(model.location)
+        fam = check_folder(folder)
+    except ModelLoadError as e:
+        return False, str(e)
+    if fam.name != model.model:
+        return True, f"Found a complete {fam.name} model (settings say {model.model}; {fam.name} will be used)."
+    return True, f"Found a complete {fam.name} model in {folder}."
+
+
+def _hf_cache_folder(repo_id: str) -> Path:
+    from ast_core.models import ModelLoadError
+
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception as e:  # noqa: BLE001 - the hub raises several types for "not cached"
+        raise ModelLoadError(
+            f"{repo_id} is not in the local Hugging Face cache (AST Studio works offline): download it "
+            f"first (e.g. `hf download {repo_id}`) or choose a model folder ({type(e).__name__})") from None
+
+
+def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel) -> object:
+    """Run ``job`` with the engine; returns its GenerationResult (raises the engine's errors)."""
+    import ast_core.generate as engine
+    from ast_core.schedule import Schedule
+
+    schedule = None if job.schedule is None else Schedule.from_dict(job.schedule)
+    settings = engine.GenerationSettings(**job.settings)
+    return engine.generate(job.layout, schedule, settings, loaded, on_step=on_step, cancel=cancel)
+
+
+def preview_rgb(info, loaded) -> np.ndarray:
+    """The step's preview (x0 prediction through the latent-to-RGB projection), RGB uint8."""
+    from ast_core.preview import latent_preview
+
+    return np.ascontiguousarray(latent_preview(info, loaded))
+
+
+def to_rgb_array(image) -> np.ndarray:
+    arr = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+    if arr.dtype != np.uint8:
+        arr = np.clip(np.asarray(arr, dtype=np.float32) * (255.0 if arr.max() <= 1.0 else 1.0), 0, 255)
+        arr = arr.astype(np.uint8)
+    return np.ascontiguousarray(arr[..., :3])
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    oom = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
+    if oom is not None and isinstance(exc, oom):
+        return True
+    return isinstance(exc, (RuntimeError, MemoryError)) and (
+        isinstance(exc, MemoryError) or "out of memory" in str(exc).lower())
+
+
+def free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def describe_error(exc: BaseException, job: ev.GenerationJob) -> ev.Error:
+    """A readable Error event for an exception raised while loading or generating."""
+    from ast_core.models import ModelLoadError
+
+    import ast_core.generate as engine
+
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    w, h = job.settings.get("width"), job.settings.get("height")
+    if is_out_of_memory(exc):
+        return ev.Error(f"Out of memory while rendering {w}×{h}. {OOM_ADVICE}", ev.OUT_OF_MEMORY, details, job.id)
+    if isinstance(exc, ModelLoadError):
+        return ev.Error(f"Cannot load the model: {exc}", ev.MODEL, details, job.id)
+    prompt_error = getattr(engine, "PromptError", None)
+    if prompt_error is not None and isinstance(exc, prompt_error):
+        return ev.Error(f"Prompt problem: {exc}", ev.PROMPT, details, job.id)
+    if isinstance(exc, ValueError):
+        return ev.Error(f"Cannot render with these settings: {exc}", ev.SETTINGS, details, job.id)
+    return ev.Error(f"Rendering failed ({type(exc).__name__}: {exc})", ev.INTERNAL, details, job.id)

@@ -1,0 +1,350 @@
+"""The Generate panel: model, settings, AST quick controls, the Generate/Cancel button, messages.
+
+One job at a time: while a render runs the big button turns into **Cancel** (the settings
+stay editable; they apply to the next render). Every change is an undo command on the
+document (settings -> ``settings["generation"]``; AST quick controls -> the schedule).
+Problems (missing model, out of memory, an instance whose text is not in the base prompt)
+appear in the message area under the button, never as a blocking dialog.
+"""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import events as ev
+from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
+from .model_settings import ModelSettings, load_model_settings
+from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settings_from_project
+
+log = logging.getLogger(__name__)
+
+SEED_MODE_LABELS = {"fixed": "Fixed", "random": "Random", "increment": "Increment after each render"}
+METHOD_LABELS = {"ast": "AST (regions control attention)", "none": "None (plain prompt)"}
+MESSAGE_STYLE = {
+    "error": "background: #4a2326; color: #ffd7d9; border: 1px solid #8c3b41; border-radius: 4px; padding: 6px;",
+    "warning": "background: #47401f; color: #fbe9a6; border: 1px solid #8a7a2e; border-radius: 4px; padding: 6px;",
+    "info": "background: #23364d; color: #d6e7ff; border: 1px solid #365b86; border-radius: 4px; padding: 6px;",
+}
+ERROR_TITLES = {
+    ev.OUT_OF_MEMORY: "Out of memory",
+    ev.MODEL: "Model not available",
+    ev.PROMPT: "Prompt problem",
+    ev.SETTINGS: "Settings problem",
+    ev.INTERNAL: "Render failed",
+}
+
+
+class MessageArea(QFrame):
+    """A dismissable message under the Generate button (not a dialog: the GUI never blocks)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.level = ""
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(self.clear)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "error") -> None:
+        self.level = level
+        self.label.setText(text)
+        self.label.setStyleSheet(MESSAGE_STYLE.get(level, MESSAGE_STYLE["info"]))
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() or self.level else ""
+
+    def clear(self) -> None:
+        self.level = ""
+        self.label.clear()
+        self.hide()
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "heading")
+    return label
+
+
+class GenerationPanel(QWidget):
+    """Settings + Generate/Cancel for the document; talks to a :class:`GenerationRunner`."""
+
+    #: ask for a render (the controller builds the job); emitted by the Generate button
+    generate_requested = Signal()
+    cancel_requested = Signal()
+    model_settings_requested = Signal()
+
+    def __init__(self, document, qsettings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.qsettings = qsettings
+        self._updating = False
+        self._busy = False
+
+        # --- model
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.model_button = QPushButton("Model settings…")
+        self.model_button.clicked.connect(self.model_settings_requested)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_label, 1)
+        model_row.addWidget(self.model_button)
+
+        # --- settings
+        self.size_label = QLabel()
+        self.size_label.setToolTip("The image size is the canvas size (Canvas ▸ Size to change it)")
+        self.steps = QSpinBox()
+        self.steps.setRange(*STEP_RANGE)
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(*GUIDANCE_RANGE)
+        self.guidance.setDecimals(1)
+        self.guidance.setSingleStep(0.5)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.seed_mode = QComboBox()
+        for key, label in SEED_MODE_LABELS.items():
+            self.seed_mode.addItem(label, key)
+        self.method = QComboBox()
+        for key, label in METHOD_LABELS.items():
+            self.method.addItem(label, key)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Size", self.size_label)
+        form.addRow("Steps", self.steps)
+        form.addRow("Guidance", self.guidance)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.seed_mode, 1)
+        form.addRow("Seed", seed_row)
+        form.addRow("Method", self.method)
+
+        # --- AST quick controls
+        self.quick = QGroupBox("AST strength")
+        self.quick.setToolTip("The main weights of the project's schedule (the Schedule panel edits all of it)")
+        self.w_t2t = self._weight_box("Text-to-text: keeps each instance's words with their own instance")
+        self.w_i2t = self._weight_box("Image-to-text: pulls each region towards its own instance's words")
+        self.w_i2i = self._weight_box("Image-to-image: keeps each region's pixels attending to their own region")
+        self.decay = QDoubleSpinBox()
+        self.decay.setRange(0.0, 20.0)
+        self.decay.setSingleStep(0.5)
+        self.decay.setDecimals(2)
+        self.decay.setToolTip("How fast the modulation fades over the steps: strength (t/1000)^decay")
+        self.modulated_steps = QSpinBox()
+        self.modulated_steps.setRange(0, 200)
+        self.modulated_steps.setToolTip("The modulation acts on the first N steps only")
+        qform = QFormLayout(self.quick)
+        qform.addRow("Text ↔ text (w_t2t)", self.w_t2t)
+        qform.addRow("Image → text (w_i2t)", self.w_i2t)
+        qform.addRow("Image ↔ image (w_i2i)", self.w_i2i)
+        qform.addRow("Decay", self.decay)
+        qform.addRow("Modulated steps", self.modulated_steps)
+        self.quick_note = QLabel("")
+        self.quick_note.setProperty("role", "warning")
+        self.quick_note.setWordWrap(True)
+        self.quick_note.hide()
+        qform.addRow(self.quick_note)
+
+        # --- run
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setMinimumHeight(36)
+        self.generate_button.setToolTip("Render the layout (Ctrl+Return). While it runs, this button cancels it.")
+        self.generate_button.clicked.connect(self._on_button)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.status = QLabel("Ready")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #9aa0a8;")
+        self.messages = MessageArea()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 8)
+        layout.addWidget(_heading("Model"))
+        layout.addLayout(model_row)
+        layout.addWidget(_heading("Settings"))
+        layout.addLayout(form)
+        layout.addWidget(self.quick)
+        layout.addSpacing(6)
+        layout.addWidget(self.generate_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.messages)
+        layout.addStretch(1)
+
+        self.steps.valueChanged.connect(lambda v: self._set("steps", int(v)))
+        self.guidance.valueChanged.connect(lambda v: self._set("guidance", round(float(v), 3)))
+        self.seed.valueChanged.connect(lambda v: self._set("seed", int(v)))
+        self.seed_mode.currentIndexChanged.connect(lambda _i: self._set("seed_mode", self.seed_mode.currentData()))
+        self.method.currentIndexChanged.connect(lambda _i: self._set("method", self.method.currentData()))
+        for name in ("w_t2t", "w_i2t", "w_i2i", "decay", "modulated_steps"):
+            box = getattr(self, name)
+            box.valueChanged.connect(lambda v, n=name: self._set_quick(n, v))
+        document.part_changed.connect(self._on_part_changed)
+        document.replaced.connect(self.refresh)
+        document.layout.events.connect(self._on_layout_event)
+        self.refresh()
+        self.refresh_model()
+
+    def _weight_box(self, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0.0, 50.0)
+        box.setDecimals(2)
+        box.setSingleStep(0.25)
+        box.setToolTip(tip)
+        return box
+
+    # ------------------------------------------------------------------ model -> view
+    def _on_part_changed(self, name: str) -> None:
+        if name in ("settings", "schedule"):
+            self.refresh()
+
+    def _on_layout_event(self, event) -> None:
+        if event.kind in ("size_changed", "reset"):
+            self._show_size()
+
+    def _show_size(self) -> None:
+        layout = self.document.layout
+        self.size_label.setText(f"{layout.width} × {layout.height} (canvas)")
+
+    def refresh(self) -> None:
+        """Show the document's settings and schedule."""
+        self._updating = True
+        try:
+            s = render_settings_from_project(self.document.settings)
+            self.steps.setValue(s.steps)
+            self.guidance.setValue(s.guidance)
+            self.seed.setValue(s.seed)
+            self.seed_mode.setCurrentIndex(self.seed_mode.findData(s.seed_mode))
+            self.method.setCurrentIndex(self.method.findData(s.method))
+            self.seed.setEnabled(s.seed_mode != "random")
+            self.seed.setToolTip("A new random seed is drawn for every render; the history keeps it"
+                                 if s.seed_mode == "random" else "")
+            try:
+                q = quick_values(current_schedule(self.document))
+                problem = ""
+            except ValueError as e:
+                q, problem = None, f"The project's schedule cannot be read ({e}); the quick controls are off."
+            for name in ("w_t2t", "w_i2t", "w_i2i", "decay", "modulated_steps"):
+                box = getattr(self, name)
+                value = None if q is None else q[name]
+                box.setEnabled(value is not None)
+                if value is not None:
+                    box.setValue(value)
+            if not problem and q is not None and q["decay"] is None:
+                problem = "All step curves are custom keyframes: edit them in the Schedule panel."
+            self.quick_note.setText(problem)
+            self.quick_note.setVisible(bool(problem))
+            self.quick.setEnabled(s.method == "ast")
+            self._show_size()
+        finally:
+            self._updating = False
+
+    def refresh_model(self) -> ModelSettings:
+        model = load_model_settings(self.qsettings)
+        self.model_label.setText(model.describe())
+        return model
+
+    # ------------------------------------------------------------------ view -> model
+    def _set(self, field: str, value) -> None:
+        if self._updating:
+            return
+        current = render_settings_from_project(self.document.settings).to_dict()
+        if current.get(field) == value:
+            return
+        self.document.undo_stack.push(SetRenderSettings(self.document, {field: value}))
+
+    def _set_quick(self, name: str, value) -> None:
+        if self._updating:
+            return
+        try:
+            cmd = schedule_change(self.document, name, value)
+        except ValueError as e:
+            self.messages.show_message(f"Cannot change the schedule: {e}", "warning")
+            self.refresh()
+            return
+        if cmd is not None:
+            self.document.undo_stack.push(cmd)
+
+    # ------------------------------------------------------------------ run state
+    def _on_button(self) -> None:
+        if self._busy:
+            self.cancel_requested.emit()
+        else:
+            self.generate_requested.emit()
+
+    def set_busy(self, busy: bool) -> None:
+        """While a job runs the button reads Cancel (one job at a time)."""
+        self._busy = busy
+        self.generate_button.setText("Cancel" if busy else "Generate")
+        self.generate_button.setToolTip("Stop the render at the end of the current step" if busy
+                                        else "Render the layout (Ctrl+Return)")
+        self.generate_button.setStyleSheet("background: #5a2a2e; border-color: #8c3b41;" if busy
+                                           else "background: #2f4f78; border-color: #4f9dff; font-weight: 600;")
+        if not busy:
+            self.progress.setRange(0, max(1, self.progress.maximum()))
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def show_event(self, event) -> None:
+        """Reflect a worker event in the progress bar, status line and message area."""
+        if isinstance(event, ev.Loading):
+            self.status.setText(event.message)
+            if event.progress is None:
+                self.progress.setRange(0, 0)  # busy indicator
+                self.progress.setFormat("Loading model…")
+        elif isinstance(event, ev.Started):
+            self.progress.setRange(0, max(1, event.total))
+            self.progress.setValue(0)
+            self.progress.setFormat("Step %v / %m")
+            self.status.setText("Rendering…")
+        elif isinstance(event, ev.Step):
+            self.progress.setRange(0, max(1, event.total))
+            self.progress.setValue(event.index)
+        elif isinstance(event, ev.Finished):
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat("Done")
+            seed = event.job.settings.get("seed") if event.job else "?"
+            self.status.setText(f"Rendered in {event.seconds:.1f} s (seed {seed}).")
+            if event.warnings:
+                self.messages.show_message("\n".join(str(w) for w in event.warnings), "warning")
+        elif isinstance(event, ev.Cancelled):
+            self.progress.setFormat("Cancelled")
+            self.status.setText(f"Cancelled after {event.steps_done} step{'s' if event.steps_done != 1 else ''}.")
+        elif isinstance(event, ev.Error):
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("")
+            title = ERROR_TITLES.get(event.kind, "Render failed")
+            self.status.setText(f"{title}. Nothing was changed in the document.")
+            self.messages.show_message(f"{title}: {event.message}", "error")
+            self.messages.setToolTip(event.details[-2000:] if event.details else "")
+

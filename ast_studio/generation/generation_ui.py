@@ -1,0 +1,211 @@
+"""The generation feature put together: runner + Generate panel + preview pane + history.
+
+``GenerationUi(document)`` builds the widgets and the worker thread; ``install(window)``
+docks them into the main window (Generate on the right, Preview on the left, History at
+the bottom), adds a **Generate** menu and stops the worker when the application quits::
+
+    ui = GenerationUi(window.document)
+    ui.install(window)
+
+Flow: Generate snapshots the layout, schedule and settings into a
+:class:`~.events.GenerationJob`; the worker reports Loading / Started / Step / Finished /
+Cancelled / Error; a finished render joins ``document.renders`` (outside the undo stack)
+and, in "increment" seed mode, the seed moves on.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea
+
+from . import events as ev
+from . import history
+from .generation_panel import GenerationPanel
+from .history_panel import HistoryPanel
+from .model_settings_dialog import ModelSettingsDialog
+from .preview_pane import PreviewPane
+from .render_settings import project_settings_with, render_settings_from_project
+from .worker import GenerationRunner
+
+log = logging.getLogger(__name__)
+
+
+class GenerationUi(QObject):
+    #: a line for the window's status bar
+    status = Signal(str)
+    #: a render joined the history (the Render)
+    render_added = Signal(object)
+
+    def __init__(self, document, qsettings: QSettings | None = None, runner: GenerationRunner | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.qsettings = qsettings
+        self.runner = runner or GenerationRunner(self)
+        self.panel = GenerationPanel(document, qsettings)
+        self.preview = PreviewPane()
+        self.history = HistoryPanel(document)
+        self.last_error: ev.Error | None = None
+        self._job_layout = None
+        self.preview.view.set_canvas_size(document.layout.width, document.layout.height)
+
+        self.panel.generate_requested.connect(self.generate)
+        self.panel.cancel_requested.connect(self.cancel)
+        self.panel.model_settings_requested.connect(self.edit_model_settings)
+        self.runner.event.connect(self._on_event)
+        self.runner.busy_changed.connect(self.panel.set_busy)
+        self.history.view_requested.connect(self.view_render)
+        self.history.message.connect(self.status)
+        document.replaced.connect(self._on_document_replaced)
+        document.layout.events.connect(self._on_layout_event)
+        self.panel.set_busy(False)
+        self._show_idle_layout()
+
+    # ------------------------------------------------------------------ actions
+    def generate(self) -> ev.GenerationJob | None:
+        """Start a render of the document as it is now (None if one is already running)."""
+        if self.runner.busy:
+            self.status.emit("A render is already running: cancel it first.")
+            return None
+        doc = self.document
+        model = self.panel.refresh_model()
+        settings = render_settings_from_project(doc.settings)
+        seed = settings.seed_for_run()
+        layout = doc.layout.copy()
+        job = ev.GenerationJob(
+            layout=layout,
+            schedule=copy.deepcopy(doc.schedule),
+            settings=settings.engine_settings(layout.width, layout.height, seed),
+            model=model,
+            parameters={"render_settings": settings.to_dict()},
+        )
+        self.panel.messages.clear()
+        self.last_error = None
+        job = self.runner.start(job)
+        if job is not None:
+            self._job_layout = layout
+            self.preview.set_caption("Starting…")
+            self.status.emit(f"Rendering {layout.width}×{layout.height}, {settings.steps} steps, seed {seed}…")
+        return job
+
+    def cancel(self) -> None:
+        if self.runner.busy:
+            self.runner.cancel()
+            self.panel.status.setText("Cancelling at the end of this step…")
+
+    def edit_model_settings(self) -> bool:
+        dialog = ModelSettingsDialog(self.qsettings, self.panel.window())
+        accepted = dialog.exec() == ModelSettingsDialog.DialogCode.Accepted
+        if accepted:
+            model = self.panel.refresh_model()
+            self.status.emit(f"Model: {model.describe()}")
+        return accepted
+
+    def view_render(self, render) -> None:
+        try:
+            layout = history.layout_of(render)
+        except ValueError:
+            layout = None
+        from PySide6.QtGui import QImage
+
+        image = QImage.fromData(render.image_png, "PNG")
+        self.preview.show_image(image, layout, "Render · " + history.summary(render))
+
+    # ------------------------------------------------------------------ events
+    def _on_event(self, event) -> None:
+        self.panel.show_event(event)
+        if isinstance(event, ev.Step):
+            self.preview.show_preview(event.preview, event.index, event.total, self._job_layout, event.step_ended)
+        elif isinstance(event, ev.Finished):
+            self._on_finished(event)
+        elif isinstance(event, ev.Cancelled):
+            self.preview.set_caption(f"Cancelled after {event.steps_done} step(s) (preview of the last step)")
+            self.status.emit("Render cancelled.")
+        elif isinstance(event, ev.Error):
+            self.last_error = event
+            self.status.emit(event.message)
+        elif isinstance(event, ev.Loading):
+            self.status.emit(event.message)
+
+    def _on_finished(self, event: ev.Finished) -> None:
+        doc = self.document
+        added = [history.render_from_finished(event, i) for i in range(len(event.images))]
+        if not added:
+            self.status.emit("The render finished without an image.")
+            return
+        doc.set_part("renders", list(doc.renders) + added)
+        settings = render_settings_from_project(doc.settings)
+        used = int(event.job.settings.get("seed", settings.seed))
+        after = settings.after_run(used)
+        if after != settings:
+            doc.set_part("settings", project_settings_with(doc.settings, after))
+        last = added[-1]
+        self.preview.show_image(event.images[-1], event.job.layout, "Render · " + history.summary(last))
+        self.history.select(last.id)
+        self.status.emit(f"Rendered in {event.seconds:.1f} s; added to the history.")
+        for r in added:
+            self.render_added.emit(r)
+
+    def _on_document_replaced(self) -> None:
+        if self.runner.busy:
+            self.runner.cancel()
+        self.preview.clear((self.document.layout.width, self.document.layout.height))
+        self._show_idle_layout()
+
+    def _on_layout_event(self, event) -> None:
+        if self.preview.view.image is None and not self.runner.busy:
+            self._show_idle_layout()
+
+    def _show_idle_layout(self) -> None:
+        """With nothing rendered yet, the pane shows the canvas' shape and outlines."""
+        view = self.preview.view
+        view.layout_snapshot = self.document.layout
+        view.set_canvas_size(self.document.layout.width, self.document.layout.height)
+
+    # ------------------------------------------------------------------ main window
+    def docks(self, parent=None) -> tuple[QDockWidget, QDockWidget, QDockWidget]:
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.panel)
+        out = []
+        for title, name, widget in (("Generate", "generate-dock", scroll), ("Preview", "preview-dock", self.preview),
+                                    ("History", "history-dock", self.history)):
+            dock = QDockWidget(title, parent)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            out.append(dock)
+        return tuple(out)
+
+    def install(self, window) -> None:
+        """Dock the panels into ``window`` (a MainWindow) and add the Generate menu."""
+        generate_dock, preview_dock, history_dock = self.docks(window)
+        self.generate_dock = window.add_panel(generate_dock, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.preview_dock = window.add_panel(preview_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.history_dock = window.add_panel(history_dock, Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.resizeDocks([self.preview_dock], [420], Qt.Orientation.Horizontal)
+        menu = window.menu("generate", "&Generate")
+        self.generate_action = QAction("&Generate", window)
+        self.generate_action.setShortcut(QKeySequence("Ctrl+Return"))
+        self.generate_action.triggered.connect(self.generate)
+        self.cancel_action = QAction("&Cancel render", window)
+        self.cancel_action.triggered.connect(self.cancel)
+        self.cancel_action.setEnabled(False)
+        model_action = QAction("&Model settings…", window)
+        model_action.triggered.connect(self.edit_model_settings)
+        for a in (self.generate_action, self.cancel_action):
+            menu.addAction(a)
+        menu.addSeparator()
+        menu.addAction(model_action)
+        self.runner.busy_changed.connect(lambda busy: (self.generate_action.setEnabled(not busy),
+                                                       self.cancel_action.setEnabled(busy)))
+        self.status.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()

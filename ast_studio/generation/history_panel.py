@@ -1,0 +1,205 @@
+"""The render history: a strip of thumbnails, newest first.
+
+Click a thumbnail to view it in the preview pane; the buttons restore its parameters
+(generation settings + schedule, optionally the layout it was made from), export it as a
+PNG with its metadata, or delete it (undoable). The strip follows ``document.renders``.
+"""
+from __future__ import annotations
+
+import io
+import logging
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import history
+from .commands import RemoveRender, RestoreLayout, restore_settings_command
+
+log = logging.getLogger(__name__)
+
+THUMB = 96
+ROLE_ID = Qt.ItemDataRole.UserRole
+
+
+def thumbnail(png: bytes, size: int = THUMB) -> QPixmap:
+    image = QImage.fromData(png, "PNG")
+    if image.isNull():
+        pix = QPixmap(size, size)
+        pix.fill(Qt.GlobalColor.darkGray)
+        return pix
+    return QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+
+
+class HistoryPanel(QWidget):
+    #: a render was chosen for viewing (the Render)
+    view_requested = Signal(object)
+    #: something to tell the user (status text)
+    message = Signal(str)
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.strip = QListWidget()
+        self.strip.setViewMode(QListView.ViewMode.IconMode)
+        self.strip.setFlow(QListView.Flow.LeftToRight)
+        self.strip.setWrapping(False)
+        self.strip.setMovement(QListView.Movement.Static)
+        self.strip.setIconSize(QSize(THUMB, THUMB))
+        self.strip.setGridSize(QSize(THUMB + 12, THUMB + 12))
+        self.strip.setFixedHeight(THUMB + 34)
+        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.strip.itemClicked.connect(self._on_clicked)
+        self.strip.currentItemChanged.connect(lambda *_: self._update_buttons())
+
+        self.empty = QLabel("Finished renders appear here.")
+        self.empty.setStyleSheet("color: #9aa0a8;")
+        self.restore = QToolButton()
+        self.restore.setText("Restore parameters")
+        self.restore.setToolTip("Set the generation settings and the schedule to those of this render")
+        self.restore.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        menu = QMenu(self.restore)
+        self.restore_all_action = menu.addAction("Restore parameters and layout")
+        self.restore_all_action.triggered.connect(lambda: self.restore_selected(with_layout=True))
+        self.restore.setMenu(menu)
+        self.restore.clicked.connect(lambda: self.restore_selected(with_layout=False))
+        self.export = QPushButton("Export PNG…")
+        self.export.clicked.connect(self._export_dialog)
+        self.delete = QPushButton("Delete")
+        self.delete.clicked.connect(self.delete_selected)
+        self.info = QLabel("")
+        self.info.setStyleSheet("color: #9aa0a8;")
+        self.info.setWordWrap(True)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.restore)
+        buttons.addWidget(self.export)
+        buttons.addWidget(self.delete)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.info)
+        layout.addLayout(buttons)
+        document.part_changed.connect(self._on_part_changed)
+        self.refresh()
+
+    # ------------------------------------------------------------------ model -> view
+    def _on_part_changed(self, name: str) -> None:
+        if name == "renders":
+            self.refresh()
+
+    def refresh(self) -> None:
+        selected = self.selected_id()
+        self.strip.blockSignals(True)
+        self.strip.clear()
+        for render in reversed(self.document.renders):  # newest first
+            item = QListWidgetItem(QIcon(thumbnail(render.image_png)), "")
+            item.setData(ROLE_ID, render.id)
+            item.setToolTip(history.summary(render) + (f"\n{render.created}" if render.created else ""))
+            self.strip.addItem(item)
+            if render.id == selected:
+                self.strip.setCurrentItem(item)
+        self.strip.blockSignals(False)
+        self.empty.setVisible(not self.document.renders)
+        self.strip.setVisible(bool(self.document.renders))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        render = self.selected_render()
+        for w in (self.restore, self.export, self.delete):
+            w.setEnabled(render is not None)
+        self.info.setText(history.summary(render) if render is not None else "")
+
+    # ------------------------------------------------------------------ selection
+    def selected_id(self) -> str | None:
+        item = self.strip.currentItem()
+        return item.data(ROLE_ID) if item is not None else None
+
+    def selected_render(self):
+        rid = self.selected_id()
+        return next((r for r in self.document.renders if r.id == rid), None)
+
+    def select(self, render_id: str) -> None:
+        for row in range(self.strip.count()):
+            if self.strip.item(row).data(ROLE_ID) == render_id:
+                self.strip.setCurrentRow(row)
+                self._update_buttons()
+                return
+
+    def _on_clicked(self, item: QListWidgetItem) -> None:
+        render = self.selected_render()
+        if render is not None:
+            self.view_requested.emit(render)
+
+    # ------------------------------------------------------------------ actions
+    def restore_selected(self, with_layout: bool = False) -> bool:
+        """Restore the selected render's settings + schedule (+ layout): one undo step."""
+        render = self.selected_render()
+        if render is None:
+            return False
+        from ast_studio.schedule.commands import SetSchedule
+
+        doc = self.document
+        stack = doc.undo_stack
+        try:
+            layout = history.layout_of(render) if with_layout else None
+        except ValueError as e:
+            self.message.emit(f"This render's layout snapshot cannot be read: {e}")
+            return False
+        stack.beginMacro("Restore render parameters" + (" and layout" if with_layout else ""))
+        try:
+            cmd = restore_settings_command(doc, history.render_settings_of(render))
+            if cmd is not None:
+                stack.push(cmd)
+            schedule = history.schedule_of(render)
+            if schedule != doc.schedule:
+                stack.push(SetSchedule(doc, doc.schedule, schedule, "Restore schedule"))
+            if layout is not None and not layout.same_as(doc.layout):
+                stack.push(RestoreLayout(doc, layout))
+        finally:
+            stack.endMacro()
+        self.message.emit("Restored the parameters" + (" and layout" if with_layout else "") + " of the render.")
+        return True
+
+    def delete_selected(self) -> bool:
+        rid = self.selected_id()
+        if rid is None:
+            return False
+        self.document.undo_stack.push(RemoveRender(self.document, rid))
+        return True
+
+    def export_selected(self, path) -> str | None:
+        render = self.selected_render()
+        if render is None:
+            return None
+        try:
+            written = history.export_png(render, path)
+        except OSError as e:
+            self.message.emit(f"Could not export the PNG to {path}: {e.strerror or e}")
+            return None
+        self.message.emit(f"Exported {written}")
+        return str(written)
+
+    def _export_dialog(self) -> None:
+        render = self.selected_render()
+        if render is None:
+            return
+        base = self.document.path.stem if self.document.path else "render"
+        path, _ = QFileDialog.getSaveFileName(self, "Export render", f"{base}-{render.id}.png", "PNG image (*.png)")
+        if path:
+            self.export_selected(path)

@@ -1,0 +1,192 @@
+"""The generation worker: a QObject on its own QThread that owns the loaded pipeline.
+
+GUI side, use :class:`GenerationRunner`::
+
+    runner = GenerationRunner()
+    runner.event.connect(on_event)     # Loading / Started / Step / Finished / Cancelled / Error
+    runner.start(job)                  # False if a job is already running
+    runner.cancel()                    # stops within one step
+    runner.shutdown()                  # at exit
+
+One job at a time: while a job runs, ``start`` refuses (the panel shows Cancel instead of
+Generate). The loaded model stays cached in the worker between jobs and is reloaded only
+when the model settings change (:meth:`ModelSettings.load_key`).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from . import engine_run
+from . import events as ev
+
+log = logging.getLogger(__name__)
+
+
+class _Stop(Exception):
+    """Raised inside the step callback when the user cancelled."""
+
+
+class GenerationWorker(QObject):
+    """Runs jobs on the thread it lives on. ``event`` carries the typed events."""
+
+    event = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cancel = threading.Event()
+        self._loaded = None
+        self._loaded_key: tuple | None = None
+        self.loads = 0  # how many times a model was loaded (the cache is visible to tests)
+
+    def request_cancel(self) -> None:
+        """Thread-safe: the running job stops at the end of its current step."""
+        self._cancel.set()
+
+    def clear_cancel(self) -> None:
+        self._cancel.clear()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @Slot(object)
+    def run(self, job: ev.GenerationJob) -> None:
+        steps_done = 0
+        t0 = time.perf_counter()
+        try:
+            loaded = self._model_for(job)
+            if self._cancel.is_set():
+                self.event.emit(ev.Cancelled(0, job.id))
+                return
+            total = int(job.settings.get("steps", 0))
+            self.event.emit(ev.Started(total, job.id))
+
+            def on_step(info) -> None:
+                nonlocal steps_done
+                ended = time.perf_counter()
+                steps_done = int(info.step) + 1
+                preview = None
+                try:
+                    preview = engine_run.preview_rgb(info, loaded)
+                except Exception:  # noqa: BLE001 - a failed preview must not stop the render
+                    log.exception("preview of step %s failed", steps_done)
+                self.event.emit(ev.Step(steps_done, int(info.total), preview, ended, job.id))
+                if self._cancel.is_set():
+                    raise _Stop
+
+            result = engine_run.run(job, loaded, on_step, self._cancel.is_set)
+            if self._cancel.is_set() or getattr(result, "cancelled", False):
+                self.event.emit(ev.Cancelled(steps_done, job.id))
+                return
+            images = [engine_run.to_rgb_array(im) for im in result.images]
+            pngs = [engine_run.encode_png(im) for im in images]
+            self.event.emit(ev.Finished(images, dict(result.metadata), list(getattr(result, "warnings", []) or []),
+                                        job, time.perf_counter() - t0, job.id, pngs))
+        except _Stop:
+            self.event.emit(ev.Cancelled(steps_done, job.id))
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes an Error event
+            if _is_engine_cancel(exc) or (self._cancel.is_set() and not engine_run.is_out_of_memory(exc)):
+                self.event.emit(ev.Cancelled(steps_done, job.id))
+                return
+            if engine_run.is_out_of_memory(exc):
+                self._drop_model()
+                engine_run.free_memory()
+            try:
+                error = engine_run.describe_error(exc, job)
+            except Exception:  # noqa: BLE001
+                error = ev.Error(f"Rendering failed ({type(exc).__name__}: {exc})", ev.INTERNAL, "", job.id)
+            log.warning("generation failed: %s", error.message)
+            self.event.emit(error)
+
+    def _model_for(self, job: ev.GenerationJob):
+        key = job.model.load_key()
+        if self._loaded is not None and key == self._loaded_key:
+            return self._loaded
+        self._drop_model()
+        self.event.emit(ev.Loading(f"Loading {job.model.describe()}…", None, job.id))
+        t = time.perf_counter()
+        self._loaded = engine_run.load(job.model)
+        self._loaded_key = key
+        self.loads += 1
+        self.event.emit(ev.Loading(f"Loaded {job.model.model} in {time.perf_counter() - t:.1f} s", 1.0, job.id))
+        return self._loaded
+
+    def _drop_model(self) -> None:
+        self._loaded, self._loaded_key = None, None
+
+    @Slot()
+    def release(self) -> None:
+        """Forget the loaded model (frees its memory once nothing else holds it)."""
+        self._drop_model()
+
+
+def _is_engine_cancel(exc: BaseException) -> bool:
+    cls = type(exc)
+    return cls.__name__ == "Cancelled" and cls.__module__.startswith("ast_core")
+
+
+class GenerationRunner(QObject):
+    """GUI-thread handle of the worker thread: submit, cancel, receive events in the GUI thread."""
+
+    event = Signal(object)
+    busy_changed = Signal(bool)
+    _submit = Signal(object)
+    _release = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("generation")
+        self.worker = GenerationWorker()
+        self.worker.moveToThread(self._thread)
+        self._submit.connect(self.worker.run)
+        self._release.connect(self.worker.release)
+        self.worker.event.connect(self._on_event)
+        self._thread.start()
+        self._busy = False
+        self._next_id = 0
+        self.current_job: ev.GenerationJob | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def start(self, job: ev.GenerationJob) -> ev.GenerationJob | None:
+        """Submit ``job`` (numbered); None if a job is already running."""
+        if self._busy:
+            return None
+        self._next_id += 1
+        job = ev.GenerationJob(job.layout, job.schedule, job.settings, job.model, job.parameters, self._next_id)
+        self.current_job = job
+        self.worker.clear_cancel()
+        self._set_busy(True)
+        self._submit.emit(job)
+        return job
+
+    def cancel(self) -> None:
+        if self._busy:
+            self.worker.request_cancel()
+
+    def release_model(self) -> None:
+        self._release.emit()
+
+    def _on_event(self, event) -> None:
+        if isinstance(event, (ev.Finished, ev.Cancelled, ev.Error)):
+            self._set_busy(False)
+        self.event.emit(event)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        """Cancel any job and stop the thread (call before the application quits)."""
+        self.worker.request_cancel()
+        self._thread.quit()
+        if not self._thread.wait(timeout_ms):
+            log.warning("the generation thread did not stop within %d ms", timeout_ms)
