@@ -1,0 +1,45 @@
+"""The scheduler timesteps of a FLUX run, computed without loading a model (numpy only).
+
+The schedule editor needs the ``t_s`` of every step to draw the default ``(t/1000)^decay``
+curve and the steps x layers coefficient heatmap before any weights are loaded. This
+reproduces what diffusers' ``FluxPipeline`` does with ``FlowMatchEulerDiscreteScheduler``:
+``sigmas = linspace(1, 1/n, n)``, then (FLUX.1-dev) the resolution-dependent exponential
+shift with ``mu = calculate_shift(image_seq_len)``, or (FLUX.1-schnell) the static shift;
+``timesteps = sigmas * 1000``. The engine uses the real scheduler's timesteps.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+BASE_IMAGE_SEQ_LEN = 256
+MAX_IMAGE_SEQ_LEN = 4096
+BASE_SHIFT = 0.5
+MAX_SHIFT = 1.15
+
+
+def image_seq_len(width: int, height: int, pixels_per_token: int = 16) -> int:
+    """Image tokens of a ``width x height`` FLUX generation (1024^2 -> 4096)."""
+    if width <= 0 or height <= 0:
+        raise ValueError(f"size: width and height must be positive, got {width}x{height}")
+    return (int(height) // pixels_per_token) * (int(width) // pixels_per_token)
+
+
+def flux_timesteps(num_steps: int, seq_len: int = MAX_IMAGE_SEQ_LEN, *,
+                   dynamic_shift: bool = True, shift: float = 1.0) -> np.ndarray:
+    """Timesteps (0..1000 scale, first step first) of an ``num_steps`` FLUX run.
+
+    ``dynamic_shift=True`` is FLUX.1-dev's scheduler (shift from the image token count
+    ``seq_len``); ``False`` applies the static ``shift`` (FLUX.1-schnell: 1.0).
+    """
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"steps: expected a positive integer, got {num_steps!r}")
+    sigmas = np.linspace(1.0, 1.0 / num_steps, num_steps).astype(np.float32).astype(np.float64)
+    if dynamic_shift:
+        m = (MAX_SHIFT - BASE_SHIFT) / (MAX_IMAGE_SEQ_LEN - BASE_IMAGE_SEQ_LEN)
+        mu = seq_len * m + (BASE_SHIFT - m * BASE_IMAGE_SEQ_LEN)
+        sigmas = math.exp(mu) / (math.exp(mu) + (1.0 / sigmas - 1.0))
+    else:
+        sigmas = shift * sigmas / (1.0 + (shift - 1.0) * sigmas)
+    return sigmas * 1000.0

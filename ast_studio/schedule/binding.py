@@ -1,0 +1,181 @@
+"""Keeps a live :class:`ast_core.schedule.Schedule` in step with the document's schedule dict.
+
+The document owns the truth (``document.schedule``: a JSON dict, or ``None`` for the default
+preset). The binding parses it into a ``Schedule`` the widgets read, and turns edits back
+into undo commands:
+
+* ``binding.edit("Move keyframe", lambda s: s.set_curve(...))`` -- one undo step;
+* during a mouse drag the widgets call :meth:`preview` (the live schedule changes, the
+  heatmap follows) and :meth:`commit` on release, so a whole drag is one undo step.
+
+The preview context (step count from the project's generation settings, image size from the
+layout) gives the timesteps the curves and the heatmap are drawn for.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ast_core.schedule import AST_PAPER_FLUX, Schedule, preset_schedule
+from ast_core.schedule.timesteps import flux_timesteps, image_seq_len
+
+from .commands import SetSchedule
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PRESET = AST_PAPER_FLUX
+DEFAULT_STEPS = 28
+
+
+def project_steps(settings: dict | None) -> int:
+    """The step count of the project's generation settings (the studio's default if unset)."""
+    try:
+        from ast_studio.generation.render_settings import render_settings_from_project
+    except ImportError:  # pragma: no cover - generation settings not installed
+        return DEFAULT_STEPS
+    return render_settings_from_project(settings).steps
+
+
+class ScheduleBinding(QObject):
+    #: the live schedule changed (edit, preview, undo, load); argument: a ScheduleEvent or None
+    changed = Signal(object)
+    #: the preview context (steps, image size) changed
+    context_changed = Signal()
+
+    def __init__(self, document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.schedule: Schedule = preset_schedule(DEFAULT_PRESET)
+        #: why the document's schedule could not be shown ("" when it could)
+        self.problem = ""
+        self._before: dict | None = None
+        self._in_preview = False
+        self._steps = project_steps(document.settings)
+        self.schedule.changed.connect(self._on_schedule_changed)
+        document.part_changed.connect(self._on_part_changed)
+        document.layout.events.connect(self._on_layout_event)
+        self._load_from_document()
+
+    # ---------------------------------------------------------------- preview context
+    @property
+    def steps(self) -> int:
+        return self._steps
+
+    def timesteps(self) -> np.ndarray:
+        """Timesteps of the next run: project steps, canvas size (FLUX.1-dev scheduler)."""
+        layout = self.document.layout
+        return flux_timesteps(self._steps, image_seq_len(max(16, layout.width),
+                                                         max(16, layout.height)))
+
+    def coefficient_table(self, kind: str) -> np.ndarray:
+        return self.schedule.coefficient_table(kind, self.timesteps())
+
+    # ---------------------------------------------------------------- document -> model
+    def _on_part_changed(self, name: str) -> None:
+        if name == "schedule":
+            self._load_from_document()
+        elif name == "settings":
+            steps = project_steps(self.document.settings)
+            if steps != self._steps:
+                self._steps = steps
+                self.context_changed.emit()
+
+    def _on_layout_event(self, event) -> None:
+        if event.kind in ("size_changed", "reset"):
+            self.context_changed.emit()
+
+    def _load_from_document(self) -> None:
+        data = self.document.schedule
+        problem = ""
+        if data is None:
+            target = preset_schedule(DEFAULT_PRESET)
+        else:
+            try:
+                target = Schedule.from_dict(data)
+            except ValueError as exc:
+                problem = (f"The project's schedule could not be read ({exc}); showing the "
+                           f"preset \"{DEFAULT_PRESET}\". The project keeps its schedule "
+                           "until you edit here.")
+                log.warning("%s", problem)
+                target = preset_schedule(DEFAULT_PRESET)
+        changed_problem = problem != self.problem
+        self.problem = problem
+        if target.to_dict() != self.schedule.to_dict():
+            self.schedule.assign(target)  # emits -> self.changed
+        elif changed_problem:
+            self.changed.emit(None)
+
+    def _on_schedule_changed(self, event) -> None:
+        self.changed.emit(event)
+
+    # ---------------------------------------------------------------- model -> document
+    def is_default(self) -> bool:
+        """True when the document stores no schedule (the default preset applies)."""
+        return self.document.schedule is None
+
+    def preview(self, change: Callable[[Schedule], Any]) -> None:
+        """Change the live schedule without an undo step (a drag in progress)."""
+        if self._before is None:
+            self._before = copy.deepcopy(self.document.schedule)
+            self._before_live = self.schedule.to_dict()
+        change(self.schedule)
+
+    def commit(self, text: str, merge_key: tuple | None = None) -> bool:
+        """Record the changes since the first :meth:`preview` as one undo step."""
+        if self._before is None:
+            return False
+        before, before_live = self._before, self._before_live
+        self._before = None
+        after = self.schedule.to_dict()
+        if after == before_live:
+            return False
+        self.document.undo_stack.push(SetSchedule(self.document, before, after, text, merge_key))
+        return True
+
+    def cancel(self) -> None:
+        """Drop a drag in progress: the live schedule goes back to the document's."""
+        if self._before is None:
+            return
+        self._before = None
+        self._load_from_document()
+
+    def edit(self, text: str, change: Callable[[Schedule], Any],
+             merge_key: tuple | None = None) -> bool:
+        """Apply ``change`` to the schedule as one undo step. Invalid edits raise ValueError
+        and leave the schedule as it was."""
+        self.preview(lambda s: None)
+        try:
+            change(self.schedule)
+        except ValueError:
+            self.cancel()
+            raise
+        return self.commit(text, merge_key)
+
+    def apply_preset(self, name: str) -> bool:
+        """Replace everything by preset ``name`` at this schedule's depth (one undo step)."""
+        target = preset_schedule(name)
+        if (target.num_double, target.num_single) != (self.schedule.num_double,
+                                                       self.schedule.num_single):
+            target = target.for_depth(self.schedule.num_double, self.schedule.num_single)
+        return self.edit(f"Schedule preset: {name}", lambda s: s.assign(target))
+
+    def set_depth(self, num_double: int, num_single: int) -> bool:
+        """Map the schedule to a model with another layer count (one undo step)."""
+        if (num_double, num_single) == (self.schedule.num_double, self.schedule.num_single):
+            return False
+        target = self.schedule.for_depth(num_double, num_single)
+        return self.edit(f"Schedule for {num_double}+{num_single} layers",
+                         lambda s: s.assign(target))
+
+    def differs_from_preset(self) -> bool:
+        """True when the schedule was edited away from the preset it names."""
+        name = self.schedule.preset
+        try:
+            reference = preset_schedule(name, self.schedule.num_double, self.schedule.num_single)
+        except ValueError:
+            return True
+        return reference.to_dict() != self.schedule.to_dict()

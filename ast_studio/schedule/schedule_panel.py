@@ -1,0 +1,392 @@
+"""The schedule panel: where (layer) and when (step) each AST modulation acts.
+
+Top to bottom: preset + reset, the weight ``w`` of each kind, the selected kind's step
+curve (keyframes, numeric entry, the preset's power-curve parameters), the layer bands,
+and the steps x layers heatmap of the selected kind's effective coefficient. Every edit is
+one undo step on the document's stack and lands in ``document.schedule`` (saved with the
+project, read by the next generation).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ast_core.schedule import (
+    I2T_MAPS,
+    KINDS,
+    PRESET_NAMES,
+    KeyframeCurve,
+    PowerCurve,
+    preset_schedule,
+)
+
+from . import palette
+from .band_actions import BandActions, describe_band, lanes_of
+from .band_editor import BandEditor
+from .binding import ScheduleBinding
+from .curve_editor import CurveEditor
+from .heatmap import Heatmap
+
+LANES = [("i2i", "I2I", palette.KIND_COLOURS["i2i"]),
+         ("t2t", "T2T", palette.KIND_COLOURS["t2t"])] + [
+    (m, f"I2T {m}", palette.KIND_COLOURS["i2t"].darker(100 + 25 * i))
+    for i, m in enumerate(I2T_MAPS)]
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "heading")
+    return label
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {palette.DIM_TEXT.name()}; font-size: 11px;")
+    return label
+
+
+def _spin(lo: float, hi: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    spin.setDecimals(decimals)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tip)
+    return spin
+
+
+class SchedulePanel(QWidget):
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.binding = ScheduleBinding(document, self)
+        self.kind = "i2i"
+        self._updating = False
+        self._build()
+        self.band_actions = BandActions(self.binding, self.bands, self)
+        self.binding.changed.connect(lambda _e: self.refresh())
+        self.binding.context_changed.connect(self.refresh)
+        self.refresh()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        col = QVBoxLayout(body)
+        col.setContentsMargins(8, 6, 8, 8)
+        col.setSpacing(4)
+
+        # preset
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Preset"))
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems(list(PRESET_NAMES))
+        self.preset_combo.setToolTip("Start from a named schedule (replaces every curve and band)")
+        self.preset_combo.activated.connect(
+            lambda i: self._apply_preset(self.preset_combo.itemText(i)))
+        row.addWidget(self.preset_combo, 1)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Reset the whole schedule to the chosen preset")
+        self.reset_button.clicked.connect(
+            lambda: self._apply_preset(self.preset_combo.currentText()))
+        row.addWidget(self.reset_button)
+        col.addLayout(row)
+        self.status_label = _hint("")
+        col.addWidget(self.status_label)
+        self.problem_label = QLabel("")
+        self.problem_label.setProperty("role", "warning")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.hide()
+        col.addWidget(self.problem_label)
+
+        # kinds and weights
+        col.addWidget(_heading("Modulation kinds and weights w"))
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        self.kind_group = QButtonGroup(self)
+        self.kind_buttons: dict[str, QToolButton] = {}
+        self.weight_spins: dict[str, QDoubleSpinBox] = {}
+        for c, kind in enumerate(KINDS):
+            button = QToolButton()
+            button.setText(palette.KIND_LABELS[kind])
+            button.setCheckable(True)
+            button.setToolTip(palette.KIND_TITLES[kind] + " (show its curve and heatmap)")
+            colour = palette.KIND_COLOURS[kind].name()
+            button.setStyleSheet(
+                f"QToolButton {{ color: {colour}; font-weight: 600; padding: 3px 10px; }}"
+                f"QToolButton:checked {{ background: {colour}; color: #111; }}")
+            button.clicked.connect(lambda _c=False, k=kind: self.set_kind(k))
+            self.kind_group.addButton(button)
+            self.kind_buttons[kind] = button
+            grid.addWidget(button, 0, c)
+            spin = _spin(0.0, 50.0, 0.1, 2, f"w for {palette.KIND_LABELS[kind]}: "
+                                           "coefficient = w x strength on the layers it acts on")
+            spin.setPrefix("w ")
+            spin.valueChanged.connect(lambda v, k=kind: self._set_weight(k, v))
+            self.weight_spins[kind] = spin
+            grid.addWidget(spin, 1, c)
+        col.addLayout(grid)
+
+        # curve
+        self.curve_heading = _heading("Step curve")
+        col.addWidget(self.curve_heading)
+        self.curve = CurveEditor()
+        self.curve.points_previewed.connect(self._preview_points)
+        self.curve.points_committed.connect(self._commit_points)
+        self.curve.drag_cancelled.connect(self.binding.cancel)
+        self.curve.selection_changed.connect(lambda _i: self._show_keyframe())
+        col.addWidget(self.curve)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Keyframe"))
+        self.key_step = _spin(1.0, 1000.0, 1.0, 2, "Step of the selected keyframe")
+        self.key_step.setPrefix("step ")
+        self.key_value = _spin(0.0, 100.0, 0.05, 3, "Strength of the selected keyframe")
+        self.key_step.valueChanged.connect(lambda _v: self._enter_keyframe())
+        self.key_value.valueChanged.connect(lambda _v: self._enter_keyframe())
+        row.addWidget(self.key_step, 1)
+        row.addWidget(self.key_value, 1)
+        self.preset_curve_button = QPushButton("Preset curve")
+        self.preset_curve_button.setToolTip("Give this kind its preset's curve back")
+        self.preset_curve_button.clicked.connect(self.reset_curve)
+        row.addWidget(self.preset_curve_button)
+        col.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("(t/1000)^"))
+        self.decay_spin = QDoubleSpinBox()
+        self.decay_spin.setRange(0.0, 20.0)
+        self.decay_spin.setSingleStep(0.5)
+        self.decay_spin.setKeyboardTracking(False)
+        self.decay_spin.setToolTip("Decay of the preset curve: strength = (t/1000)^decay")
+        row.addWidget(self.decay_spin)
+        row.addWidget(QLabel("for"))
+        self.modulated_spin = QSpinBox()
+        self.modulated_spin.setRange(0, 200)
+        self.modulated_spin.setKeyboardTracking(False)
+        self.modulated_spin.setSuffix(" steps")
+        self.modulated_spin.setToolTip("Modulated steps: the curve is 0 after this step")
+        row.addWidget(self.modulated_spin)
+        self.power_button = QPushButton("Apply")
+        self.power_button.setToolTip("Replace this kind's curve by the (t/1000)^decay curve")
+        self.power_button.clicked.connect(self._use_power_curve)
+        row.addWidget(self.power_button)
+        row.addStretch(1)
+        col.addLayout(row)
+        col.addWidget(_hint("Double-click: add keyframe · drag: move (Shift: between steps) · "
+                            "right-click or Delete: remove"))
+
+        # bands
+        col.addWidget(_heading("Layer bands: which maps act on which layers"))
+        self.bands = BandEditor()
+        self.bands.set_lanes(LANES)
+        col.addWidget(self.bands)
+        col.addWidget(_hint("Drag an edge to move it · click a cell to switch a map on/off for "
+                            "that band · right-click: split, merge, row factors"))
+
+        # heatmap
+        self.heatmap_heading = _heading("Coefficient per step and layer")
+        col.addWidget(self.heatmap_heading)
+        self.heatmap = Heatmap()
+        self.heatmap.hovered.connect(self._show_hover)
+        col.addWidget(self.heatmap)
+        self.readout = _hint("Hover the map to read a value.")
+        col.addWidget(self.readout)
+        self.context_label = _hint("")
+        col.addWidget(self.context_label)
+        col.addStretch(1)
+
+    # ------------------------------------------------------------------ view state
+    def set_kind(self, kind: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind: expected one of {list(KINDS)}, got {kind!r}")
+        self.kind = kind
+        self.curve.select(-1)
+        self.refresh()
+
+    # ------------------------------------------------------------------ refresh
+    def refresh(self) -> None:
+        self._updating = True
+        try:
+            self._refresh()
+        finally:
+            self._updating = False
+
+    def _refresh(self) -> None:
+        s = self.binding.schedule
+        timesteps = self.binding.timesteps()
+        steps = len(timesteps)
+        kind, label = self.kind, palette.KIND_LABELS[self.kind]
+        self.kind_buttons[kind].setChecked(True)
+
+        # preset and status
+        index = self.preset_combo.findText(s.preset)
+        self.preset_combo.setCurrentIndex(max(0, index))
+        if self.binding.is_default():
+            status = "Project default (not yet edited)."
+        elif self.binding.differs_from_preset():
+            status = f"Edited from \"{s.preset or 'no preset'}\"."
+        else:
+            status = f"Preset \"{s.preset}\"."
+        self.status_label.setText(status + " Saved with the project; used by the next generation.")
+        self.problem_label.setText(self.binding.problem)
+        self.problem_label.setVisible(bool(self.binding.problem))
+
+        for k in KINDS:
+            self.weight_spins[k].setValue(s.weight(k))
+
+        # curve
+        curve = s.curve(kind)
+        if isinstance(curve, PowerCurve):
+            points = curve.to_keyframes(timesteps).points
+            shape = f"(t/1000)^{curve.decay:g} over the first {curve.modulated_steps} steps"
+            self.decay_spin.setValue(curve.decay)
+            self.modulated_spin.setValue(curve.modulated_steps)
+        else:
+            points = curve.points
+            preset_curve = self._preset_curve(kind)
+            if isinstance(preset_curve, PowerCurve):
+                self.decay_spin.setValue(preset_curve.decay)
+                self.modulated_spin.setValue(preset_curve.modulated_steps)
+            shape = f"{len(points)} keyframe{'s' if len(points) != 1 else ''}"
+        self.curve_heading.setText(f"Step curve: {label} ({shape})")
+        strengths = {k: s.curve(k).values(timesteps) for k in KINDS}
+        self.curve.set_data(points, strengths[kind].tolist(), steps,
+                            palette.KIND_COLOURS[kind], s.weight(kind))
+        self.curve.set_ghosts([(palette.KIND_COLOURS[k], strengths[k].tolist())
+                               for k in KINDS if k != kind])
+        self._show_keyframe()
+
+        # bands
+        self.bands.set_bands([(b.start, b.end, lanes_of(b), describe_band(b)) for b in s.bands],
+                             s.num_layers, s.kind_boundaries())
+
+        # heatmap: one colour scale for all kinds, so kinds compare at a glance
+        tables = {k: s.coefficient_table(k, timesteps) for k in KINDS}
+        vmax = max(float(t.max()) for t in tables.values())
+        self.heatmap.set_data(tables[kind], vmax if vmax > 0 else 1.0, label,
+                              s.kind_boundaries())
+        self.heatmap_heading.setText(f"Coefficient per step and layer: {label}")
+        layout = self.document.layout
+        self.context_label.setText(
+            f"Drawn for {steps} steps at {layout.width}x{layout.height} (generation settings); "
+            f"{s.num_double} double + {s.num_single} single layers.")
+
+    def _show_keyframe(self) -> None:
+        i = self.curve.selected_index()
+        points = self.curve.points()
+        enabled = 0 <= i < len(points)
+        was = self._updating
+        self._updating = True
+        try:
+            steps = self.binding.steps
+            self.key_step.setRange(1.0, float(max(1, steps)))
+            for w in (self.key_step, self.key_value):
+                w.setEnabled(enabled)
+            if enabled:
+                x, y = points[i]
+                self.key_step.setValue(1.0 + x * (steps - 1))
+                self.key_value.setValue(y)
+        finally:
+            self._updating = was
+
+    def _show_hover(self, step: int, layer: int, value: float) -> None:
+        if step < 0:
+            self.readout.setText("Hover the map to read a value.")
+        else:
+            self.readout.setText(self.heatmap.describe(step, layer))
+
+    # ------------------------------------------------------------------ edits
+    def _apply_preset(self, name: str) -> None:
+        if not self._updating:
+            self.binding.apply_preset(name)
+
+    def _set_weight(self, kind: str, value: float) -> None:
+        if self._updating:
+            return
+        self.binding.edit(f"Set {palette.KIND_LABELS[kind]} weight to {value:g}",
+                          lambda s: s.set_weight(kind, value), merge_key=("weight", kind))
+
+    def _preview_points(self, points: list) -> None:
+        kind = self.kind
+        self.binding.preview(lambda s: s.set_curve(kind, KeyframeCurve(tuple(points))))
+
+    def _commit_points(self, points: list, text: str) -> None:
+        kind = self.kind
+        self.binding.preview(lambda s: s.set_curve(kind, KeyframeCurve(tuple(points))))
+        if not self.binding.commit(f"{text} ({palette.KIND_LABELS[kind]} curve)"):
+            self.refresh()
+
+    def _enter_keyframe(self) -> None:
+        if self._updating:
+            return
+        i = self.curve.selected_index()
+        points = self.curve.points()
+        if not 0 <= i < len(points):
+            return
+        steps = self.binding.steps
+        x = (self.key_step.value() - 1.0) / (steps - 1) if steps > 1 else 0.0
+        lo = points[i - 1][0] + 1e-4 if i > 0 else 0.0
+        hi = points[i + 1][0] - 1e-4 if i + 1 < len(points) else 1.0
+        points[i] = (min(max(x, lo), hi), self.key_value.value())
+        self._commit_points(points, "Set keyframe")
+        self.curve.select(i)
+
+    def _use_power_curve(self) -> None:
+        kind = self.kind
+        curve = PowerCurve(self.decay_spin.value(), self.modulated_spin.value())
+        self.binding.edit(f"Power curve ({palette.KIND_LABELS[kind]})",
+                          lambda s: s.set_curve(kind, curve))
+
+    def _preset_curve(self, kind: str):
+        try:
+            return preset_schedule(self.binding.schedule.preset).curve(kind)
+        except ValueError:
+            return PowerCurve()
+
+    def reset_curve(self) -> None:
+        """Give the selected kind its preset's curve back (one undo step)."""
+        kind = self.kind
+        curve = self._preset_curve(kind)
+        self.binding.edit(f"Reset {palette.KIND_LABELS[kind]} curve",
+                          lambda sch: sch.set_curve(kind, curve))
+
+
+def make_schedule_dock(document, parent: QWidget | None = None) -> QDockWidget:
+    """The schedule panel in a dock titled "Schedule" (objectName ``schedule_dock``)."""
+    dock = QDockWidget("Schedule", parent)
+    dock.setObjectName("schedule_dock")
+    panel = SchedulePanel(document, dock)
+    dock.setWidget(panel)
+    dock.setMinimumWidth(320)
+    return dock
+
+
+def install_schedule_panel(window) -> QDockWidget:
+    """Add the schedule dock to the studio's main window (``window.document`` is the Document)."""
+    dock = make_schedule_dock(window.document, window)
+    if hasattr(window, "add_panel"):
+        window.add_panel(dock)
+    else:
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    return dock
