@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 
 from PIL import Image
@@ -23,6 +24,12 @@ def check_png(data: bytes, max_pixels: int | None = None) -> tuple[int, int]:
     cap = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     if not data.startswith(PNG_SIGNATURE):
         raise FieldError("", "not a PNG image")
+    # The size, straight from the IHDR chunk (which must come first), before PIL sees the data.
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise FieldError("", "PNG image does not decode (no IHDR header)")
+    w, h = struct.unpack(">II", data[16:24])
+    if w <= 0 or h <= 0 or w * h > cap:
+        raise FieldError("", f"image of {w}x{h} pixels is larger than the limit of {cap} pixels")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -5,6 +5,7 @@ two saves shows which instance changed. Instances are listed bottom to top (z-or
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,9 @@ def _text(obj: dict, key: str, where: str) -> str:
 
 def geometry_from_wkt(text: str, where: str) -> Polygon | MultiPolygon:
     try:
-        geom = shapely.from_wkt(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NaN coordinates: refused just below
+            geom = shapely.from_wkt(text)
     except (GEOSException, ValueError, TypeError) as e:
         raise FieldError(where, f"not valid WKT ({str(e).splitlines()[0][:120]})") from None
     if not isinstance(geom, (Polygon, MultiPolygon)):
