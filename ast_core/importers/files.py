@@ -63,7 +63,7 @@ def canvas_size(width: int, height: int, source: str) -> tuple[int, int, list[st
     for label, v in (("width", width), ("height", height)):
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
             raise ImportFileError(f"{source}: {label} must be a positive number of pixels, got {v!r}")
-        r = int(min(MAX_SIZE, max(MIN_SIZE, SIZE_STEP * round(v / SIZE_STEP))))
+        r = int(min(MAX_SIZE, max(MIN_SIZE, SIZE_STEP * math.floor(v / SIZE_STEP + 0.5))))  # halves round up
         out.append(r)
     if (out[0], out[1]) != (width, height):
         warnings.append(
