@@ -26,6 +26,7 @@ HEADER_BLOCKS = 16  # "double blocks | single blocks"
 HEADER_TICKS = 14  # layer numbers
 LANE_HEIGHT = 18
 EDGE_GRAB = 5.0
+GRIP_STRIP = 10  # grips of the band edges, under the lanes
 
 
 class BandEditor(QWidget):
@@ -65,7 +66,7 @@ class BandEditor(QWidget):
         return QSize(240, self._height())
 
     def _height(self) -> int:
-        return HEADER_BLOCKS + HEADER_TICKS + LANE_HEIGHT * max(1, len(self._lanes)) + 4
+        return HEADER_BLOCKS + HEADER_TICKS + LANE_HEIGHT * max(1, len(self._lanes)) + GRIP_STRIP + 2
 
     # ------------------------------------------------------------------ data
     def set_lanes(self, lanes: Sequence[tuple[str, str, QColor]]) -> None:
@@ -98,7 +99,8 @@ class BandEditor(QWidget):
 
     def edge_position(self, band_index: int) -> QPointF:
         """Pixel position of the grip of the edge where band ``band_index`` starts."""
-        return QPointF(self.layer_x(self._bands[band_index][0]), HEADER_BLOCKS + HEADER_TICKS / 2)
+        return QPointF(self.layer_x(self._bands[band_index][0]),
+                       self._columns().bottom() + GRIP_STRIP / 2)
 
     def cell_position(self, band_index: int, lane_key: str) -> QPointF:
         """Pixel centre of band ``band_index`` in lane ``lane_key``."""
@@ -127,7 +129,7 @@ class BandEditor(QWidget):
 
     def _edge_at(self, pos: QPointF) -> int:
         """Band index whose start edge is under ``pos`` (inner edges only), else -1."""
-        if pos.y() < HEADER_BLOCKS:
+        if pos.y() < HEADER_BLOCKS + HEADER_TICKS:
             return -1
         best, best_d = -1, EDGE_GRAB
         for i in range(1, len(self._bands)):
@@ -303,10 +305,11 @@ class BandEditor(QWidget):
             x = self.layer_x(self._bands[i][0])
             active = i == self._drag_edge
             p.setPen(QPen(palette.SELECTED if active else palette.TEXT, 2 if active else 1.2))
-            p.drawLine(QPointF(x, HEADER_BLOCKS + 2), QPointF(x, r.bottom()))
+            p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom() + 2))
             p.setBrush(palette.SELECTED if active else palette.TEXT)
-            y0 = HEADER_BLOCKS + 1
-            p.drawPolygon(QPolygonF([QPointF(x - 4, y0), QPointF(x + 4, y0), QPointF(x, y0 + 6)]))
+            y0 = r.bottom() + 2
+            p.drawPolygon(QPolygonF([QPointF(x, y0), QPointF(x - 5, y0 + GRIP_STRIP - 2),
+                                     QPointF(x + 5, y0 + GRIP_STRIP - 2)]))
         p.setPen(QPen(palette.AXIS, 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(r)

@@ -52,8 +52,9 @@ class ScheduleBinding(QObject):
         self.schedule: Schedule = preset_schedule(DEFAULT_PRESET)
         #: why the document's schedule could not be shown ("" when it could)
         self.problem = ""
+        self._pending = False  # a preview (drag) is in progress
         self._before: dict | None = None
-        self._in_preview = False
+        self._before_live: dict = {}
         self._steps = project_steps(document.settings)
         self.schedule.changed.connect(self._on_schedule_changed)
         document.part_changed.connect(self._on_part_changed)
@@ -119,17 +120,18 @@ class ScheduleBinding(QObject):
 
     def preview(self, change: Callable[[Schedule], Any]) -> None:
         """Change the live schedule without an undo step (a drag in progress)."""
-        if self._before is None:
+        if not self._pending:
+            self._pending = True
             self._before = copy.deepcopy(self.document.schedule)
             self._before_live = self.schedule.to_dict()
         change(self.schedule)
 
     def commit(self, text: str, merge_key: tuple | None = None) -> bool:
         """Record the changes since the first :meth:`preview` as one undo step."""
-        if self._before is None:
+        if not self._pending:
             return False
         before, before_live = self._before, self._before_live
-        self._before = None
+        self._pending = False
         after = self.schedule.to_dict()
         if after == before_live:
             return False
@@ -138,9 +140,9 @@ class ScheduleBinding(QObject):
 
     def cancel(self) -> None:
         """Drop a drag in progress: the live schedule goes back to the document's."""
-        if self._before is None:
+        if not self._pending:
             return
-        self._before = None
+        self._pending = False
         self._load_from_document()
 
     def edit(self, text: str, change: Callable[[Schedule], Any],

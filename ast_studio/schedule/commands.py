@@ -46,4 +46,6 @@ class SetSchedule(QUndoCommand):
         if not isinstance(other, SetSchedule) or other.merge_key != self.merge_key:
             return False
         self.after = copy.deepcopy(other.after)
+        if self.after == self.before:
+            self.setObsolete(True)
         return True

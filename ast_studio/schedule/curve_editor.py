@@ -313,20 +313,20 @@ class CurveEditor(QWidget):
             label_every = k
             if px_per_step * k >= widest:
                 break
+        labelled_steps = {0, n - 1} | {i for i in range(n) if (i + 1) % label_every == 0}
+        # keep labels apart from the first and last ones
+        labelled_steps = {i for i in labelled_steps if i in (0, n - 1)
+                          or (i * px_per_step >= widest and (n - 1 - i) * px_per_step >= widest)}
         for i in range(n):
             x = self.to_pixel(self.step_x(i), 0).x()
-            labelled = (i + 1) % label_every == 0 or i == 0
+            labelled = i in labelled_steps
             if px_per_step >= 5 or labelled:
                 p.setPen(QPen(palette.GRID.lighter(115) if labelled else palette.GRID, 1))
                 p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
-            if labelled and (i == n - 1 or (n - 1 - i) * px_per_step >= widest or i == 0):
+            if labelled:
                 p.setPen(palette.DIM_TEXT)
                 p.drawText(QRectF(x - 20, r.bottom() + 2, 40, 14), Qt.AlignmentFlag.AlignCenter,
                            str(i + 1))
-        if n > 1 and (n % label_every != 0):
-            x = r.right()
-            p.setPen(palette.DIM_TEXT)
-            p.drawText(QRectF(x - 20, r.bottom() + 2, 40, 14), Qt.AlignmentFlag.AlignCenter, str(n))
         p.setPen(palette.DIM_TEXT)
         p.drawText(QRectF(r.left(), r.bottom() + 15, r.width(), 14),
                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from . import palette
 
 MARGIN_LEFT, MARGIN_TOP, MARGIN_BOTTOM = 34, 16, 30
-LEGEND_WIDTH = 46
+LEGEND_WIDTH = 54
 
 
 class Heatmap(QWidget):
@@ -154,7 +154,8 @@ class Heatmap(QWidget):
         # step axis (left), step 1 at the top
         every = next((k for k in (1, 2, 4, 5, 10, 20, 50, 100) if ch * k >= fm.height()), 100)
         for step in range(steps):
-            if (step + 1) % every == 0 or step == 0:
+            near_first = 0 < step * ch < fm.height()
+            if step == 0 or ((step + 1) % every == 0 and not near_first):
                 y = r.top() + (step + 0.5) * ch
                 p.drawText(QRectF(0, y - 7, MARGIN_LEFT - 4, 14),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(step + 1))
@@ -186,6 +187,6 @@ class Heatmap(QWidget):
             y = bar.bottom() - frac * bar.height()
             p.drawText(QRectF(bar.right() + 2, y - 7, LEGEND_WIDTH - 14, 14),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{v:.3g}")
-        p.drawText(QRectF(bar.left() - 6, 0, LEGEND_WIDTH, MARGIN_TOP),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "coef.")
+        p.drawText(QRectF(bar.left() - 8, 0, LEGEND_WIDTH, MARGIN_TOP),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "coef")
         p.end()

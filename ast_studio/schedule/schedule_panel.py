@@ -91,6 +91,7 @@ class SchedulePanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
@@ -122,7 +123,7 @@ class SchedulePanel(QWidget):
         col.addWidget(self.problem_label)
 
         # kinds and weights
-        col.addWidget(_heading("Modulation kinds and weights w"))
+        col.addWidget(_heading("Kinds and their weights"))
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
         self.kind_group = QButtonGroup(self)
@@ -144,6 +145,7 @@ class SchedulePanel(QWidget):
             spin = _spin(0.0, 50.0, 0.1, 2, f"w for {palette.KIND_LABELS[kind]}: "
                                            "coefficient = w x strength on the layers it acts on")
             spin.setPrefix("w ")
+            spin.setMinimumWidth(60)
             spin.valueChanged.connect(lambda v, k=kind: self._set_weight(k, v))
             self.weight_spins[kind] = spin
             grid.addWidget(spin, 1, c)
@@ -152,6 +154,8 @@ class SchedulePanel(QWidget):
         # curve
         self.curve_heading = _heading("Step curve")
         col.addWidget(self.curve_heading)
+        self.curve_shape = _hint("")
+        col.addWidget(self.curve_shape)
         self.curve = CurveEditor()
         self.curve.points_previewed.connect(self._preview_points)
         self.curve.points_committed.connect(self._commit_points)
@@ -159,14 +163,14 @@ class SchedulePanel(QWidget):
         self.curve.selection_changed.connect(lambda _i: self._show_keyframe())
         col.addWidget(self.curve)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Keyframe"))
-        self.key_step = _spin(1.0, 1000.0, 1.0, 2, "Step of the selected keyframe")
+        self.key_step = _spin(1.0, 1000.0, 1.0, 1, "Step of the selected keyframe")
         self.key_step.setPrefix("step ")
         self.key_value = _spin(0.0, 100.0, 0.05, 3, "Strength of the selected keyframe")
         self.key_step.valueChanged.connect(lambda _v: self._enter_keyframe())
         self.key_value.valueChanged.connect(lambda _v: self._enter_keyframe())
-        row.addWidget(self.key_step, 1)
-        row.addWidget(self.key_value, 1)
+        for spin in (self.key_step, self.key_value):
+            spin.setMinimumWidth(60)
+            row.addWidget(spin, 1)
         self.preset_curve_button = QPushButton("Preset curve")
         self.preset_curve_button.setToolTip("Give this kind its preset's curve back")
         self.preset_curve_button.clicked.connect(self.reset_curve)
@@ -176,28 +180,32 @@ class SchedulePanel(QWidget):
         row.addWidget(QLabel("(t/1000)^"))
         self.decay_spin = QDoubleSpinBox()
         self.decay_spin.setRange(0.0, 20.0)
+        self.decay_spin.setDecimals(1)
         self.decay_spin.setSingleStep(0.5)
         self.decay_spin.setKeyboardTracking(False)
         self.decay_spin.setToolTip("Decay of the preset curve: strength = (t/1000)^decay")
-        row.addWidget(self.decay_spin)
-        row.addWidget(QLabel("for"))
+        row.addWidget(self.decay_spin, 1)
+        row.addWidget(QLabel("first"))
         self.modulated_spin = QSpinBox()
         self.modulated_spin.setRange(0, 200)
         self.modulated_spin.setKeyboardTracking(False)
-        self.modulated_spin.setSuffix(" steps")
         self.modulated_spin.setToolTip("Modulated steps: the curve is 0 after this step")
-        row.addWidget(self.modulated_spin)
+        row.addWidget(self.modulated_spin, 1)
+        for spin in (self.decay_spin, self.modulated_spin):
+            spin.setMinimumWidth(52)
+        row.addWidget(QLabel("steps"))
         self.power_button = QPushButton("Apply")
-        self.power_button.setToolTip("Replace this kind's curve by the (t/1000)^decay curve")
+        self.power_button.setToolTip("Replace this kind's curve by (t/1000)^decay on the first "
+                                     "steps")
         self.power_button.clicked.connect(self._use_power_curve)
         row.addWidget(self.power_button)
-        row.addStretch(1)
         col.addLayout(row)
         col.addWidget(_hint("Double-click: add keyframe · drag: move (Shift: between steps) · "
                             "right-click or Delete: remove"))
 
         # bands
-        col.addWidget(_heading("Layer bands: which maps act on which layers"))
+        col.addWidget(_heading("Layer bands"))
+        col.addWidget(_hint("Which maps act on which transformer layers."))
         self.bands = BandEditor()
         self.bands.set_lanes(LANES)
         col.addWidget(self.bands)
@@ -269,7 +277,9 @@ class SchedulePanel(QWidget):
                 self.decay_spin.setValue(preset_curve.decay)
                 self.modulated_spin.setValue(preset_curve.modulated_steps)
             shape = f"{len(points)} keyframe{'s' if len(points) != 1 else ''}"
-        self.curve_heading.setText(f"Step curve: {label} ({shape})")
+        self.curve_heading.setText(f"Step curve: {label}")
+        self.curve_shape.setText(f"Strength per denoising step: {shape}. The dots are the values "
+                                 "the engine uses; dashed lines are the other kinds.")
         strengths = {k: s.curve(k).values(timesteps) for k in KINDS}
         self.curve.set_data(points, strengths[kind].tolist(), steps,
                             palette.KIND_COLOURS[kind], s.weight(kind))
