@@ -131,8 +131,10 @@ def describe_error(exc: BaseException, job: ev.GenerationJob) -> ev.Error:
         return ev.Error(f"Out of memory while rendering {w}×{h}. {OOM_ADVICE}", ev.OUT_OF_MEMORY, details, job.id)
     if isinstance(exc, ModelLoadError):
         return ev.Error(f"Cannot load the model: {exc}", ev.MODEL, details, job.id)
-    prompt_error = getattr(engine, "PromptError", None)
-    if prompt_error is not None and isinstance(exc, prompt_error):
+    from ast_core.prompts import PromptError
+
+    prompt_errors = tuple({PromptError, getattr(engine, "PromptError", PromptError)})
+    if isinstance(exc, prompt_errors):
         return ev.Error(f"Prompt problem: {exc}", ev.PROMPT, details, job.id)
     if isinstance(exc, ValueError):
         return ev.Error(f"Cannot render with these settings: {exc}", ev.SETTINGS, details, job.id)

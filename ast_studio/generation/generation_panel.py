@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from . import events as ev
 from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
 from .model_settings import ModelSettings, load_model_settings
-from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settings_from_project
+from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settings_from_project, render_size
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,11 @@ class GenerationPanel(QWidget):
 
     def _show_size(self) -> None:
         layout = self.document.layout
-        self.size_label.setText(f"{layout.width} × {layout.height} (canvas)")
+        w, h = render_size(layout.width, layout.height)
+        text = f"{layout.width} × {layout.height} (canvas)"
+        if (w, h) != (layout.width, layout.height):
+            text += f" → renders {w} × {h}"
+        self.size_label.setText(text)
 
     def refresh(self) -> None:
         """Show the document's settings and schedule."""

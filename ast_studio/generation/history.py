@@ -60,7 +60,7 @@ def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
         "render_settings": dict(job.parameters.get("render_settings", {})),
         "schedule": job.schedule,
         "model": job.model.to_dict(),
-        "metadata": finished.metadata,
+        "metadata": {k: v for k, v in finished.metadata.items() if k != "layout"},  # Render.layout has it
         "seconds": round(finished.seconds, 3),
         "warnings": list(finished.warnings),
     }

@@ -26,10 +26,6 @@ from . import events as ev
 log = logging.getLogger(__name__)
 
 
-class _Stop(Exception):
-    """Raised inside the step callback when the user cancelled."""
-
-
 class GenerationWorker(QObject):
     """Runs jobs on the thread it lives on. ``event`` carries the typed events."""
 
@@ -68,29 +64,24 @@ class GenerationWorker(QObject):
             def on_step(info) -> None:
                 nonlocal steps_done
                 ended = time.perf_counter()
-                steps_done = int(info.step) + 1
+                steps_done = int(info.step)  # 1-based: the step that just finished
                 preview = None
                 try:
                     preview = engine_run.preview_rgb(info, loaded)
                 except Exception:  # noqa: BLE001 - a failed preview must not stop the render
                     log.exception("preview of step %s failed", steps_done)
                 self.event.emit(ev.Step(steps_done, int(info.total), preview, ended, job.id))
-                if self._cancel.is_set():
-                    raise _Stop
 
-            result = engine_run.run(job, loaded, on_step, self._cancel.is_set)
-            if self._cancel.is_set() or getattr(result, "cancelled", False):
-                self.event.emit(ev.Cancelled(steps_done, job.id))
-                return
+            # The engine checks the flag after every step and raises its Cancelled; a cancel
+            # that arrives after the last step keeps the finished image.
+            result = engine_run.run(job, loaded, on_step, self._cancel)
             images = [engine_run.to_rgb_array(im) for im in result.images]
             pngs = [engine_run.encode_png(im) for im in images]
             self.event.emit(ev.Finished(images, dict(result.metadata), list(getattr(result, "warnings", []) or []),
                                         job, time.perf_counter() - t0, job.id, pngs))
-        except _Stop:
-            self.event.emit(ev.Cancelled(steps_done, job.id))
         except BaseException as exc:  # noqa: BLE001 - every failure becomes an Error event
-            if _is_engine_cancel(exc) or (self._cancel.is_set() and not engine_run.is_out_of_memory(exc)):
-                self.event.emit(ev.Cancelled(steps_done, job.id))
+            if _is_engine_cancel(exc):
+                self.event.emit(ev.Cancelled(int(getattr(exc, "step", steps_done)), job.id))
                 return
             if engine_run.is_out_of_memory(exc):
                 self._drop_model()
