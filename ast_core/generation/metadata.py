@@ -1,0 +1,65 @@
+"""The metadata of a render: everything needed to make the same image again."""
+from __future__ import annotations
+
+import platform
+from datetime import datetime, timezone
+from typing import Any
+
+from ..document import Layout
+from .settings import GenerationSettings
+
+FORMAT = 1
+
+
+def versions() -> dict[str, str]:
+    import diffusers
+    import torch
+    import transformers
+
+    try:
+        from importlib.metadata import version
+
+        app = version("ast-studio")
+    except Exception:  # noqa: BLE001 - not installed as a distribution (running from a checkout)
+        app = "0.1.0"
+    return {
+        "ast-studio": app, "diffusers": diffusers.__version__, "transformers": transformers.__version__,
+        "torch": torch.__version__, "python": platform.python_version(),
+    }
+
+
+def layout_dict(layout: Layout) -> dict[str, Any]:
+    from ..project.layout_json import layout_to_dict
+
+    return layout_to_dict(layout)
+
+
+def build_metadata(*, model, settings: GenerationSettings, schedule, layout: Layout, plan, warnings: list[str],
+                   timesteps: list[float], method_used: str) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "app": "ast-studio",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": model.describe(),
+        "settings": settings.to_dict(),
+        "seed": settings.seed,
+        "method": settings.method,
+        "method_used": method_used,  # "ast", or "none" when the layout had nothing to modulate
+        "schedule": schedule.to_dict() if schedule is not None else None,
+        "layout": layout_dict(layout),
+        "segments": plan.summary() if plan is not None else [],
+        "timesteps": [round(float(t), 6) for t in timesteps],
+        "versions": versions(),
+        "warnings": list(warnings),
+    }
+
+
+def job_from_metadata(metadata: dict[str, Any]):
+    """(layout, schedule, settings) that reproduce a render from its metadata (same model, same seed)."""
+    from ..project.layout_json import layout_from_dict
+    from ..schedule import Schedule
+
+    layout = layout_from_dict(metadata["layout"])
+    schedule = Schedule.from_dict(metadata["schedule"]) if metadata.get("schedule") else None
+    settings = GenerationSettings.from_dict(metadata["settings"])
+    return layout, schedule, settings
