@@ -1,0 +1,152 @@
+"""Generation settings in the project, the Generate panel's controls, and the AST quick controls."""
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
+
+from ast_core.schedule import AST_PAPER_FLUX, KeyframeCurve, Schedule, preset_schedule
+from ast_studio.document import Document
+from ast_studio.generation.render_settings import (
+    RenderSettings,
+    project_settings_with,
+    render_settings_from_project,
+    render_size,
+)
+
+
+@pytest.fixture
+def qsettings(tmp_path):
+    QStandardPaths.setTestModeEnabled(True)
+    return QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def panel(qtbot, qsettings):
+    from ast_studio.generation.generation_panel import GenerationPanel
+
+    doc = Document()
+    p = GenerationPanel(doc, qsettings)
+    qtbot.addWidget(p)
+    p._test_document = doc  # keep the document alive as long as the panel
+    yield p
+    doc.undo_stack.clear()  # while the document is alive (its destructor would announce it too late)
+
+
+def test_settings_round_trip_in_the_project_dict():
+    s = RenderSettings(steps=12, guidance=2.5, seed=99, seed_mode="increment", method="none")
+    stored = project_settings_with({"other": 1}, s)
+    assert stored["other"] == 1 and stored["generation"]["seed_mode"] == "increment"
+    assert render_settings_from_project(stored) == s
+    assert render_settings_from_project({}) == RenderSettings()
+
+
+def test_bad_stored_settings_fall_back_with_a_log_line(caplog):
+    with caplog.at_level(logging.WARNING):
+        s = render_settings_from_project({"generation": {"steps": 0, "guidance": "lots", "seed": -4,
+                                                         "seed_mode": "dice", "method": "magic"}})
+    assert s == RenderSettings()
+    for word in ("generation.steps", "generation.guidance", "generation.seed", "dice", "magic"):
+        assert word in caplog.text
+    with caplog.at_level(logging.WARNING):
+        assert render_settings_from_project({"generation": [1, 2]}) == RenderSettings()
+
+
+def test_seed_modes():
+    rng = random.Random(5)
+    fixed = RenderSettings(seed=7)
+    assert fixed.seed_for_run(rng) == 7 and fixed.after_run(7) == fixed
+    inc = RenderSettings(seed=7, seed_mode="increment")
+    assert inc.seed_for_run(rng) == 7 and inc.after_run(7).seed == 8
+    rnd = RenderSettings(seed=7, seed_mode="random")
+    seeds = {rnd.seed_for_run(rng) for _ in range(5)}
+    assert len(seeds) == 5 and rnd.after_run(123) == rnd
+
+
+def test_render_size_rounds_the_canvas_to_multiples_of_16():
+    assert render_size(1024, 768) == (1024, 768)
+    assert render_size(1000, 750) == (1008, 752)
+    assert render_size(10, 9000) == (64, 4096)
+
+
+def test_panel_edits_are_undoable_and_merge(panel):
+    doc = panel._test_document
+    panel.steps.setValue(10)
+    panel.steps.setValue(11)
+    panel.steps.setValue(12)
+    assert render_settings_from_project(doc.settings).steps == 12
+    assert doc.undo_stack.count() == 1  # the spin-box arrows make one undo step
+    panel.seed_mode.setCurrentIndex(panel.seed_mode.findData("random"))
+    assert not panel.seed.isEnabled()
+    panel.method.setCurrentIndex(panel.method.findData("none"))
+    assert not panel.quick.isEnabled()  # no AST: its weights do not apply
+    assert doc.is_modified
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert panel.method.currentData() == "ast" and panel.seed_mode.currentData() == "fixed"
+    doc.undo_stack.undo()
+    assert panel.steps.value() == 28 and render_settings_from_project(doc.settings).steps == 28
+
+
+def test_panel_follows_a_loaded_project(panel):
+    from ast_core.document import Layout
+    from ast_core.project import Project
+
+    doc = panel._test_document
+    sched = preset_schedule(AST_PAPER_FLUX)
+    sched.set_weight("i2t", 7.25)
+    doc.load(Project(Layout(width=512, height=320),
+                     settings=project_settings_with({}, RenderSettings(steps=9, seed=41, method="none")),
+                     schedule=sched.to_dict()), None)
+    assert (panel.steps.value(), panel.seed.value(), panel.method.currentData()) == (9, 41, "none")
+    assert panel.w_i2t.value() == 7.25
+    assert panel.size_label.text().startswith("512 × 320")
+
+
+def test_quick_controls_edit_the_project_schedule_with_undo(panel):
+    doc = panel._test_document
+    assert doc.schedule is None  # the default preset until something is changed
+    panel.w_i2t.setValue(6.0)
+    panel.w_t2t.setValue(2.0)
+    panel.decay.setValue(1.5)
+    panel.modulated_steps.setValue(10)
+    s = Schedule.from_dict(doc.schedule)
+    assert (s.weight("i2t"), s.weight("t2t"), s.weight("i2i")) == (6.0, 2.0, 3.5)
+    assert all(s.curve(k).decay == 1.5 and s.curve(k).modulated_steps == 10 for k in ("i2t", "t2t", "i2i"))
+    assert doc.undo_stack.count() == 4
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    s = Schedule.from_dict(doc.schedule)
+    assert s.curve("i2t").decay == 3.0 and panel.decay.value() == 3.0
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    assert doc.schedule is None and panel.w_i2t.value() == 5.0
+
+
+def test_quick_controls_leave_custom_keyframe_curves_alone(panel):
+    doc = panel._test_document
+    sched = preset_schedule(AST_PAPER_FLUX)
+    custom = KeyframeCurve(((0.0, 1.0), (1.0, 0.0)))
+    for kind in ("i2t", "t2t", "i2i"):
+        sched.set_curve(kind, custom)
+    doc.schedule = sched.to_dict()
+    doc.part_changed.emit("schedule")
+    assert not panel.decay.isEnabled() and not panel.modulated_steps.isEnabled()
+    assert "Schedule panel" in panel.quick_note.text()
+    assert panel.w_i2i.isEnabled()
+    panel.w_i2i.setValue(1.0)
+    s = Schedule.from_dict(doc.schedule)
+    assert s.weight("i2i") == 1.0 and s.curve("i2t") == custom
+
+
+def test_schedule_panel_and_quick_controls_share_one_schedule(qtbot, panel):
+    from ast_studio.schedule.binding import ScheduleBinding
+
+    doc = panel._test_document
+    binding = ScheduleBinding(doc)
+    panel.w_t2t.setValue(4.5)
+    assert binding.schedule.weight("t2t") == 4.5
+    binding.edit("Set weight", lambda s: s.set_weight("i2i", 0.5))
+    assert panel.w_i2i.value() == 0.5
