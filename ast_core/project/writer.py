@@ -147,13 +147,14 @@ def _remove_stale_temps(path: Path) -> None:
 
 
 def save_project(
-    project: Project, path: str | Path, thumbnail: Image.Image | None = None, keep_backup: bool = True
+    project: Project, path: str | Path, thumbnail: Image.Image | None = None, keep_backup: bool = True,
+    modified: str | None = None,
 ) -> None:
     """Save ``project`` to ``path`` atomically.
 
     The previous file (if any) is kept as ``PATH.bak`` unless ``keep_backup`` is False
     (autosave/recovery files). ``project.created`` (if empty) and ``project.modified``
-    are set once the file is in place. The thumbnail defaults to the newest render,
+    are set once the file is in place (``modified`` fixes the time, for reproducible files). The thumbnail defaults to the newest render,
     else the layout drawn as a sketch. Raises ProjectFileError for a project that cannot
     be serialised, OSError for disk problems; in both cases PATH is unchanged.
     """
@@ -163,7 +164,7 @@ def save_project(
         raise ProjectFileError(label, "", "exists and is not a file")
     if not path.parent.is_dir():
         raise ProjectFileError(label, "", f"folder {str(path.parent)!r} does not exist")
-    modified = now_iso()
+    modified = modified or now_iso()
     created = project.created or modified
     data = build_archive(project, label, thumbnail, created, modified)
     _remove_stale_temps(path)
