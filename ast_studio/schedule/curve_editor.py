@@ -333,7 +333,7 @@ class CurveEditor(QWidget):
                    f"denoising step (of {n})")
         p.drawText(QRectF(r.left() + 4, 0, r.width(), MARGIN_TOP),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   f"strength  (coefficient = w {self._weight:g} x strength)")
+                   f"strength   (coefficient = w {self._weight:g} × strength)")
 
         # hovered step
         if 0 <= self._hover_step < n and self._drag_index < 0:

@@ -51,8 +51,7 @@ class Heatmap(QWidget):
         self._vmax = top if top > 0 else 1.0
         self._title = title
         self._blocks = [(str(n), int(s), int(e)) for n, s, e in blocks]
-        rgb = palette.colour_scale(values / self._vmax)
-        rgb = np.ascontiguousarray(rgb)
+        rgb = np.ascontiguousarray(palette.heatmap_colours(values, self._vmax))
         h, w = values.shape
         self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
         self.update()
@@ -144,7 +143,8 @@ class Heatmap(QWidget):
                       if cw * k >= fm.horizontalAdvance("00") + 6), 100)
         p.setPen(palette.DIM_TEXT)
         for layer in range(layers):
-            if (layer + 1) % every == 0 or layer == 0:
+            near_first = 0 < layer * cw < fm.horizontalAdvance("00")
+            if layer == 0 or ((layer + 1) % every == 0 and not near_first):
                 x = r.left() + (layer + 0.5) * cw
                 p.drawText(QRectF(x - 14, r.bottom() + 1, 28, 13), Qt.AlignmentFlag.AlignCenter,
                            str(layer + 1))
@@ -173,7 +173,7 @@ class Heatmap(QWidget):
         p.drawRect(r)
 
         # legend: colour bar 0..vmax
-        bar = QRectF(r.right() + 10, r.top(), 10, r.height())
+        bar = QRectF(r.right() + 10, r.top(), 10, r.height() - 18)
         n = max(2, int(bar.height()))
         ramp = palette.colour_scale(np.linspace(1.0, 0.0, n))[:, None, :].repeat(1, axis=1)
         ramp = np.ascontiguousarray(ramp)
@@ -187,6 +187,13 @@ class Heatmap(QWidget):
             y = bar.bottom() - frac * bar.height()
             p.drawText(QRectF(bar.right() + 2, y - 7, LEGEND_WIDTH - 14, 14),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{v:.3g}")
+        off = QRectF(bar.left(), r.bottom() - 10, 10, 10)
+        p.fillRect(off, QColor(*palette.OFF_RGB))
+        p.setPen(QPen(palette.AXIS, 1))
+        p.drawRect(off)
+        p.setPen(palette.DIM_TEXT)
+        p.drawText(QRectF(off.right() + 2, off.top() - 3, LEGEND_WIDTH - 14, 16),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "off")
         p.drawText(QRectF(bar.left() - 8, 0, LEGEND_WIDTH, MARGIN_TOP),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "coef")
         p.end()

@@ -40,6 +40,18 @@ def colour_scale(values: np.ndarray) -> np.ndarray:
     return np.round(rgb).astype(np.uint8)
 
 
+#: cells where a modulation does not act at all (coefficient exactly 0)
+OFF_RGB = (52, 55, 61)
+
+
+def heatmap_colours(values: np.ndarray, vmax: float) -> np.ndarray:
+    """uint8 RGB of a coefficient table: viridis over ``0..vmax``, grey where exactly 0."""
+    values = np.asarray(values, dtype=np.float64)
+    rgb = colour_scale(values / (vmax if vmax > 0 else 1.0))
+    rgb[values == 0.0] = OFF_RGB
+    return rgb
+
+
 def colour_at(value: float) -> QColor:
     r, g, b = colour_scale(np.array([value]))[0]
     return QColor(int(r), int(g), int(b))

@@ -143,7 +143,7 @@ class SchedulePanel(QWidget):
             self.kind_buttons[kind] = button
             grid.addWidget(button, 0, c)
             spin = _spin(0.0, 50.0, 0.1, 2, f"w for {palette.KIND_LABELS[kind]}: "
-                                           "coefficient = w x strength on the layers it acts on")
+                                           "coefficient = w × strength on the layers it acts on")
             spin.setPrefix("w ")
             spin.setMinimumWidth(60)
             spin.valueChanged.connect(lambda v, k=kind: self._set_weight(k, v))
