@@ -12,8 +12,9 @@ Layout of the archive (format 1)::
 
 ``save_project`` is atomic and keeps ``PATH.bak``; ``load_project`` validates every
 field and raises :class:`ProjectFileError` ("<file>: <part/field>: <problem>").
+``layout_from_dict`` on its own raises :class:`FieldError` ("<field>: <problem>").
 """
-from .errors import ProjectFileError
+from .errors import FieldError, ProjectFileError
 from .layout_json import layout_from_dict, layout_to_dict
 from .migrations import FORMAT_VERSION
 from .model import Project, Render
@@ -21,6 +22,6 @@ from .reader import load_project, read_thumbnail
 from .writer import backup_path, save_project
 
 __all__ = [
-    "FORMAT_VERSION", "Project", "ProjectFileError", "Render", "backup_path", "layout_from_dict", "layout_to_dict",
+    "FORMAT_VERSION", "FieldError", "Project", "ProjectFileError", "Render", "backup_path", "layout_from_dict", "layout_to_dict",
     "load_project", "read_thumbnail", "save_project",
 ]

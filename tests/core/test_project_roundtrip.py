@@ -208,3 +208,31 @@ def test_archive_uses_no_pickle_and_only_json_and_png(tmp_path):
         for name in zf.namelist():
             assert name.endswith((".json", ".png")), name
             assert not zf.read(name).startswith(b"\x80"), name  # pickle protocol marker
+
+
+def test_migrations_table_upgrades_older_files(tmp_path, monkeypatch):
+    """A file of format N is upgraded by MIGRATIONS[N] before validation (simulated format 2)."""
+    import ast_core.project.migrations as migrations
+
+    path = tmp_path / "v1.astproj"
+    save_project(Project(sample_layout()), path)
+
+    def v1_to_v2(parts):
+        parts["layout"]["base_prompt"] = parts["layout"]["base_prompt"].upper()
+        return parts
+
+    monkeypatch.setattr(migrations, "FORMAT_VERSION", 2)
+    monkeypatch.setitem(migrations.MIGRATIONS, 1, v1_to_v2)
+    assert load_project(path).layout.base_prompt == sample_layout().base_prompt.upper()
+    monkeypatch.delitem(migrations.MIGRATIONS, 1)
+    with pytest.raises(ProjectFileError, match="no upgrade from project format 1 to 2"):
+        load_project(path)
+
+
+def test_layout_from_dict_names_the_field():
+    from ast_core.project import FieldError
+
+    d = layout_to_dict(sample_layout())
+    d["instances"][1]["locked"] = "no"
+    with pytest.raises(FieldError, match=r"instances\[1\]\.locked: must be true/false"):
+        layout_from_dict(d)
