@@ -48,10 +48,15 @@ class GenerationResult:
 
 
 def prepare(layout: Layout, settings: GenerationSettings, model: LoadedModel) -> tuple[GenerationSettings, GenerationPlan]:
-    """Resolve the settings and compute what the model will see (masks, spans), without running it."""
+    """Resolve the settings and compute what the model will see, without running it.
+
+    Masks always; text spans only for ``method="ast"`` (stock FLUX does not need them).
+    Raises PromptError/SettingsError for bad input.
+    """
     fam = model.family
     resolved = settings.resolved((layout.width, layout.height), fam)
-    plan = plan_generation(layout, resolved.width, resolved.height, model.pipeline.tokenizer_2,
+    tokenizer = model.pipeline.tokenizer_2 if resolved.method == "ast" else None
+    plan = plan_generation(layout, resolved.width, resolved.height, tokenizer,
                            resolved.max_sequence_length, fam.pixels_per_token)
     return resolved, plan
 
@@ -107,8 +112,6 @@ def generate(
         cond = encode_with_substitution(pipe, plan.analysis)
         warnings += cond.warnings
     else:
-        if resolved.method == "none" and not plan.empty and plan.analysis is not None:
-            warnings = [w for w in warnings if w not in plan.analysis.warnings] + plan.analysis.warnings
         cond = encode_base(pipe, layout.base_prompt, T)
 
     timesteps = flux_timesteps(pipe, resolved.steps, resolved.width, resolved.height)

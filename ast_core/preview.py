@@ -58,9 +58,16 @@ def latent_to_array(latent: torch.Tensor | np.ndarray, architecture: str = "flux
     return out.reshape(h, w, 3)
 
 
-def latent_preview(latent: torch.Tensor | np.ndarray, architecture: str = "flux",
-                   size: tuple[int, int] | None = None) -> Image.Image:
-    """RGB preview of a latent; ``size`` = (width, height) to resize to (bilinear)."""
+def latent_preview(latent, architecture="flux", size: tuple[int, int] | None = None) -> Image.Image:
+    """RGB preview of a latent; ``size`` = (width, height) to resize to (bilinear).
+
+    ``latent``: a [16, h, w] / [1, 16, h, w] tensor or array, or a ``StepInfo`` (its x0
+    prediction, first image). ``architecture``: "flux" / "sd3", or a ``LoadedModel`` (its family's).
+    """
+    if hasattr(latent, "x0"):
+        latent = latent.x0[0]
+    if not isinstance(architecture, str):
+        architecture = architecture.family.architecture
     img = Image.fromarray(latent_to_array(latent, architecture), "RGB")
     if size is not None and img.size != tuple(size):
         img = img.resize(tuple(size), Image.BILINEAR)

@@ -69,20 +69,23 @@ class GenerationPlan:
 
 def plan_generation(layout: Layout, width: int, height: int, tokenizer, max_length: int,
                     pixels_per_token: int = 16) -> GenerationPlan:
+    """Masks on the token grid and (with a ``tokenizer``) the text spans; ``tokenizer=None`` skips the text."""
     grid = token_grid(width, height, pixels_per_token)
     taking_part = [i for i in layout.visible_instances() if not i.is_empty]
     if not taking_part:
-        return GenerationPlan(width, height, grid, [], None, None, [
-            "no visible instance has an area: rendered the base prompt as plain FLUX, without AST"
-        ])
+        note = "no visible instance has an area: rendered the base prompt as plain FLUX, without AST"
+        return GenerationPlan(width, height, grid, [], None, None, [note] if tokenizer is not None else [])
     masks = rasterize(layout, grid=grid)
     keep = [masks.ids.index(i.id) for i in taking_part]
     masks = MaskSet([masks.ids[k] for k in keep], masks.instances[keep], masks.raw[keep], masks.background,
                     masks.grid, masks.soft)
-    analysis = analyse_prompts(tokenizer, layout.base_prompt, layout.background_prompt, taking_part, max_length)
-    warnings = list(analysis.warnings)
+    analysis = None
+    warnings: list[str] = []
+    if tokenizer is not None:
+        analysis = analyse_prompts(tokenizer, layout.base_prompt, layout.background_prompt, taking_part, max_length)
+        warnings += analysis.warnings
     for inst, m in zip(taking_part, masks.instances):
-        if not (m >= 0.5).any():
+        if tokenizer is not None and not (m >= 0.5).any():
             warnings.append(
                 f"instance '{inst.name}' covers no {pixels_per_token}x{pixels_per_token}-pixel token of the "
                 f"{width}x{height} image (too small or hidden by instances above it): it has no image tokens"

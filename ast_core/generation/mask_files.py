@@ -1,0 +1,63 @@
+"""Write what the model sees: the token-grid masks actually used and the role of every text token."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .plan import GenerationPlan
+
+ROLES_FILE = "token_roles.json"
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    return s[:40] or "instance"
+
+
+def save_masks(plan: GenerationPlan, folder: str | Path) -> list[Path]:
+    """One PNG per segment (token grid, white = the segment's tokens) and ``token_roles.json``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    cols, rows = plan.grid
+    doc: dict = {
+        "image_size": [plan.width, plan.height],
+        "token_grid": {"cols": cols, "rows": rows, "order": "row-major (as FLUX packs latents)"},
+        "segments": [],
+        "text_tokens": [],
+    }
+    if plan.empty:
+        doc["note"] = "no visible instance has an area: the render is plain FLUX, no masks are used"
+    else:
+        masks = plan.segment_masks().numpy().reshape(-1, rows, cols)
+        segs = plan.analysis.segments if plan.analysis is not None else None
+        names = ["background"] + [i.name for i in plan.instances]
+        for k, name in enumerate(names):
+            fname = f"mask-{k:02d}-{'background' if k == 0 else _slug(name)}.png"
+            Image.fromarray((masks[k] * 255).astype(np.uint8), "L").save(folder / fname)
+            written.append(folder / fname)
+            entry = {"index": k, "name": name, "mask_file": fname, "tokens_in_mask": int(masks[k].sum())}
+            if k > 0:
+                inst = plan.instances[k - 1]
+                entry.update(instance_id=inst.id, prompt=inst.prompt)
+            if segs is not None:
+                s = segs[k]
+                toks = plan.analysis.tokens
+                entry.update(
+                    prompt=s.prompt, span=s.span, span_tokens=[toks[t] for t in s.span], match=s.match,
+                    attribute_tokens=s.attribute_tokens, attribute_words=s.attribute_words,
+                    instance_tokens=s.instance_tokens if k > 0 else [],
+                )
+            doc["segments"].append(entry)
+        if plan.analysis is not None:
+            doc["text_tokens"] = plan.analysis.token_roles()
+            doc["text_length"] = plan.analysis.max_length
+            doc["truncated"] = plan.analysis.truncated
+    path = folder / ROLES_FILE
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(path)
+    return written
