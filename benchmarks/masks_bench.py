@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import shapely
 
@@ -48,6 +49,18 @@ def realistic_layout(n: int = 20, size: int = 1024, seed: int = 0) -> Layout:
     return layout
 
 
+def reference_fill(layout: Layout) -> list[np.ndarray]:
+    """The naive baseline: one full-canvas cv2.fillPoly per instance."""
+    out = []
+    for inst in layout.instances:
+        canvas = np.zeros((layout.height, layout.width), np.uint8)
+        rings = [np.round(np.asarray(r.coords)).astype(np.int32) for p in getattr(inst.geometry, "geoms", [inst.geometry])
+                 for r in (p.exterior, *p.interiors)]
+        cv2.fillPoly(canvas, rings, 1)
+        out.append(canvas)
+    return out
+
+
 def timed(fn, runs: int) -> float:
     fn()  # warm-up
     times = []
@@ -73,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         (f"binary, token grid {grid[0]}x{grid[1]}", lambda: rasterize(layout, grid=grid)),
         ("soft, pixel grid 1024x1024", lambda: rasterize(layout, soft=True)),
     ]
-    print(f"median of {args.runs} runs (target <= 50 ms):")
+    base = timed(lambda: reference_fill(layout), args.runs)
+    print(f"median of {args.runs} runs (target <= 50 ms); ratio = time / plain cv2.fillPoly of every instance "
+          f"on its own 1024x1024 canvas ({base:.1f} ms, same run; no exclusivity, over-fills edges):")
     for label, fn in cases:
         ms = timed(fn, args.runs)
-        print(f"  {label:<32} {ms:7.1f} ms  {'ok' if ms <= 50 else 'OVER TARGET'}")
+        print(f"  {label:<32} {ms:7.1f} ms  x{ms / base:4.2f}  {'ok' if ms <= 50 else 'OVER TARGET'}")
     return 0
 
 
