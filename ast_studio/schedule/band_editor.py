@@ -298,7 +298,8 @@ class BandEditor(QWidget):
         for _, s, _ in self._blocks[1:]:
             x = self.layer_x(s)
             p.setPen(QPen(palette.BOUNDARY, 1.5, Qt.PenStyle.DashLine))
-            p.drawLine(QPointF(x, 0), QPointF(x, r.bottom()))
+            p.drawLine(QPointF(x, 0), QPointF(x, HEADER_BLOCKS))  # the tick row stays readable
+            p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
 
         # band edges with grips
         for i in range(1, len(self._bands)):

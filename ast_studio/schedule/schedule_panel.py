@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -104,6 +103,7 @@ class SchedulePanel(QWidget):
         row.addWidget(QLabel("Preset"))
         self.preset_combo = QComboBox()
         self.preset_combo.addItems(list(PRESET_NAMES))
+        self.preset_combo.setPlaceholderText("custom")
         self.preset_combo.setToolTip("Start from a named schedule (replaces every curve and band)")
         self.preset_combo.activated.connect(
             lambda i: self._apply_preset(self.preset_combo.itemText(i)))
@@ -186,7 +186,8 @@ class SchedulePanel(QWidget):
         self.decay_spin.setToolTip("Decay of the preset curve: strength = (t/1000)^decay")
         row.addWidget(self.decay_spin, 1)
         row.addWidget(QLabel("first"))
-        self.modulated_spin = QSpinBox()
+        self.modulated_spin = QDoubleSpinBox()  # whole steps; same look as the other spins
+        self.modulated_spin.setDecimals(0)
         self.modulated_spin.setRange(0, 200)
         self.modulated_spin.setKeyboardTracking(False)
         self.modulated_spin.setToolTip("Modulated steps: the curve is 0 after this step")
@@ -248,8 +249,7 @@ class SchedulePanel(QWidget):
         self.kind_buttons[kind].setChecked(True)
 
         # preset and status
-        index = self.preset_combo.findText(s.preset)
-        self.preset_combo.setCurrentIndex(max(0, index))
+        self.preset_combo.setCurrentIndex(self.preset_combo.findText(s.preset))  # -1: custom
         if self.binding.is_default():
             status = "Project default (not yet edited)."
         elif self.binding.differs_from_preset():
@@ -364,7 +364,7 @@ class SchedulePanel(QWidget):
 
     def _use_power_curve(self) -> None:
         kind = self.kind
-        curve = PowerCurve(self.decay_spin.value(), self.modulated_spin.value())
+        curve = PowerCurve(self.decay_spin.value(), int(round(self.modulated_spin.value())))
         self.binding.edit(f"Power curve ({palette.KIND_LABELS[kind]})",
                           lambda s: s.set_curve(kind, curve))
 
@@ -392,11 +392,14 @@ def make_schedule_dock(document, parent: QWidget | None = None) -> QDockWidget:
     return dock
 
 
-def install_schedule_panel(window) -> QDockWidget:
-    """Add the schedule dock to the studio's main window (``window.document`` is the Document)."""
+def install_schedule_panel(window, tabify_with: QDockWidget | None = None) -> QDockWidget:
+    """Add the schedule dock to the studio's main window (``window.document`` is the Document),
+    on the right, optionally as a tab next to ``tabify_with`` (e.g. the Generate dock)."""
     dock = make_schedule_dock(window.document, window)
     if hasattr(window, "add_panel"):
-        window.add_panel(dock)
+        window.add_panel(dock, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with)
     else:
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if tabify_with is not None:
+            window.tabifyDockWidget(tabify_with, dock)
     return dock

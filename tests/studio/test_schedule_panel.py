@@ -346,3 +346,31 @@ def test_other_depths_show_their_own_layer_count(panel):
     assert not s.layer_plan(0).any and s.layer_plan(11).i2t_maps == frozenset({"attribute"})
     doc.undo_stack.undo()
     assert panel.heatmap.values().shape[1] == 57
+
+
+def test_the_dock_in_the_main_window_edits_the_windows_document(qtbot, tmp_path):
+    from ast_core.project import load_project, save_project
+    from ast_studio.main_window import MainWindow
+    from ast_studio.schedule import install_schedule_panel
+
+    window = MainWindow(recovery_folder=tmp_path / "recovery")
+    qtbot.addWidget(window)
+    dock = install_schedule_panel(window)
+    assert dock.objectName() == "schedule_dock"
+    assert dock.toggleViewAction() in window.panels_menu.actions()
+    panel = dock.widget()
+    doc = window.document
+    panel.weight_spins["i2i"].setValue(2.5)
+    assert doc.is_modified and Schedule.from_dict(doc.schedule).weight("i2i") == 2.5
+    # opening another project swaps the schedule the panel shows
+    other = preset_schedule(OFF)
+    from ast_core.project import Project
+    from ast_core.document import Layout
+
+    path = tmp_path / "off.astproj"
+    save_project(Project(layout=Layout(), schedule=other.to_dict()), path)
+    doc.load(load_project(path), path)
+    assert panel.binding.schedule == other
+    assert panel.preset_combo.currentText() == OFF
+    assert not panel.heatmap.values().any()
+    doc.undo_stack.clear()
