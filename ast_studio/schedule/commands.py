@@ -3,7 +3,8 @@
 The document keeps the project's schedule as a JSON dict (``document.schedule``; ``None``
 means "the model family's default preset"). A command swaps that dict and announces
 ``part_changed("schedule")``; the panel's :class:`~ast_studio.schedule.binding.ScheduleBinding`
-follows. Consecutive weight edits of one kind (spin-box arrows) merge into one undo step.
+follows. Consecutive edits with the same ``merge_key`` (spin-box arrows on one weight, arrow-key
+nudges of one keyframe) merge into one undo step.
 """
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-_ID_WEIGHT = 2101
-_ID_SIZEREG = 2102
-
+#: undo-command ids by merge-key family (QUndoStack only tries to merge equal ids)
+_MERGE_IDS = {"weight": 2101, "quick": 2102, "nudge": 2103}
+_ID_OTHER = 2199
 
 class SetSchedule(QUndoCommand):
     """Replace ``document.schedule`` (``before`` -> ``after``); one undo step."""
@@ -40,7 +41,7 @@ class SetSchedule(QUndoCommand):
     def id(self) -> int:  # noqa: A003 - Qt's name
         if self.merge_key is None:
             return -1
-        return _ID_WEIGHT if self.merge_key[0] == "weight" else _ID_SIZEREG
+        return _MERGE_IDS.get(self.merge_key[0], _ID_OTHER)
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
         if not isinstance(other, SetSchedule) or other.merge_key != self.merge_key:

@@ -6,7 +6,8 @@ The widget also draws the per-step samples the engine actually uses (dots) and, 
 other curves for comparison. It holds no schedule: edits leave as signals.
 
 Mouse: double-click adds a keyframe, drag moves one (snapped to steps; Shift = free),
-right-click or Delete removes the selected one. A drag emits ``points_previewed`` while
+right-click or Delete removes the selected one; arrow keys nudge the selected one (a step
+left/right, 0.05 up/down, Shift: 0.01). A drag emits ``points_previewed`` while
 moving and one ``points_committed`` on release.
 """
 from __future__ import annotations
@@ -30,6 +31,8 @@ class CurveEditor(QWidget):
     points_previewed = Signal(list)
     #: the finished edit: (points, undo text)
     points_committed = Signal(list, str)
+    #: an arrow-key nudge of the selected keyframe: (points, keyframe index)
+    points_nudged = Signal(list, int)
     #: the drag was cancelled (Escape): the owner restores the model's curve
     drag_cancelled = Signal()
     #: selected keyframe index (-1: none)
@@ -179,6 +182,17 @@ class CurveEditor(QWidget):
         self._set_selected(pts.index((x, max(0.0, y))))
         self.points_committed.emit(list(pts), "Add keyframe")
 
+    def nudge(self, index: int, steps: int, dy: float) -> None:
+        """Move keyframe ``index`` by whole steps and/or ``dy`` strength (arrow keys)."""
+        x, y = self._points[index]
+        n = max(1, self._steps - 1)
+        target = (round(x * n) + steps) / n if steps else x
+        pts = self._moved(self._points, index, target, y + dy, free=not steps)
+        if pts != self._points:
+            self._points = pts
+            self.update()
+            self.points_nudged.emit(list(pts), index)
+
     def remove_point(self, index: int) -> None:
         if not 0 <= index < len(self._points) or len(self._points) <= 1:
             return
@@ -262,6 +276,12 @@ class CurveEditor(QWidget):
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._selected >= 0:
             self.remove_point(self._selected)
+            return
+        nudge = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
+                 Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}.get(event.key())
+        if nudge is not None and self._selected >= 0 and self._drag_index < 0:
+            fine = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.nudge(self._selected, nudge[0], nudge[1] * (0.01 if fine else 0.05))
             return
         if event.key() == Qt.Key.Key_Escape and self._drag_index >= 0:
             self._points = self._drag_origin

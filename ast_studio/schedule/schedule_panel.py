@@ -159,6 +159,7 @@ class SchedulePanel(QWidget):
         self.curve = CurveEditor()
         self.curve.points_previewed.connect(self._preview_points)
         self.curve.points_committed.connect(self._commit_points)
+        self.curve.points_nudged.connect(self._nudge_points)
         self.curve.drag_cancelled.connect(self.binding.cancel)
         self.curve.selection_changed.connect(lambda _i: self._show_keyframe())
         col.addWidget(self.curve)
@@ -202,7 +203,7 @@ class SchedulePanel(QWidget):
         row.addWidget(self.power_button)
         col.addLayout(row)
         col.addWidget(_hint("Double-click: add keyframe · drag: move (Shift: between steps) · "
-                            "right-click or Delete: remove"))
+                            "right-click or Delete: remove · arrow keys: nudge"))
 
         # bands
         col.addWidget(_heading("Layer bands"))
@@ -346,6 +347,13 @@ class SchedulePanel(QWidget):
         self.binding.preview(lambda s: s.set_curve(kind, KeyframeCurve(tuple(points))))
         if not self.binding.commit(f"{text} ({palette.KIND_LABELS[kind]} curve)"):
             self.refresh()
+
+    def _nudge_points(self, points: list, index: int) -> None:
+        kind = self.kind
+        self.binding.edit(f"Nudge keyframe ({palette.KIND_LABELS[kind]} curve)",
+                          lambda s: s.set_curve(kind, KeyframeCurve(tuple(points))),
+                          merge_key=("nudge", kind, index))
+        self.curve.select(index)
 
     def _enter_keyframe(self) -> None:
         if self._updating:

@@ -170,6 +170,27 @@ def test_numeric_entry_sets_the_selected_keyframe_exactly(panel):
     assert curve.selected_index() == 1
 
 
+def test_arrow_keys_nudge_the_selected_keyframe_as_one_undo_step(panel):
+    doc = panel.document
+    panel.set_kind("t2t")
+    curve = panel.curve
+    QTest.mouseClick(curve, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     curve.keyframe_position(2).toPoint())
+    y0 = curve.points()[2][1]
+    QTest.keyClick(curve, Qt.Key.Key_Up)
+    QTest.keyClick(curve, Qt.Key.Key_Up)
+    QTest.keyClick(curve, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    s = engine_schedule(doc)
+    assert s.curve("t2t").points[2] == pytest.approx((2 / 27, y0 + 0.09))
+    assert s.coefficient_table("t2t", run_timesteps(doc))[2, 10] == pytest.approx(3.5 * (y0 + 0.09))
+    assert doc.undo_stack.count() == 1
+    # a step to the right cannot pass the next keyframe (step 4 holds one): it stays put
+    QTest.keyClick(curve, Qt.Key.Key_Right)
+    assert engine_schedule(doc).curve("t2t").points[2][0] == pytest.approx(2 / 27)
+    doc.undo_stack.undo()
+    assert doc.schedule is None
+
+
 def test_weights_scale_the_coefficients_and_spin_steps_merge(panel):
     doc = panel.document
     spin = panel.weight_spins["i2t"]
