@@ -43,7 +43,7 @@ def warn(command: str, messages: list[str]) -> None:
 def _save_imported(command: str, result: Imported, out: Path) -> int:
     warn(command, result.warnings)
     try:
-        save_project(Project(result.layout, settings=dict(result.settings)), out)
+        save_project(Project(result.layout, settings=result.project_settings()), out)
     except (ProjectFileError, OSError) as e:
         raise CommandError(f"{out}: cannot be written ({e})") from None
     n = len(result.layout.instances)
@@ -107,8 +107,10 @@ def cmd_export_sketch(args) -> int:
     json_out = check_new_file(out.with_suffix(".json"), args.force, [args.project])
     project = _load(args.project)
     sketch = render_sketch(project.layout, out.name)
-    if "seed" in project.settings:
-        sketch.prompts["seed"] = project.settings["seed"]
+    generation = project.settings.get("generation")
+    seed = generation.get("seed") if isinstance(generation, dict) else project.settings.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        sketch.prompts["seed"] = seed
     warn("export-sketch", sketch.warnings)
     _write_all({out: _png(sketch.image),
                 json_out: (json.dumps(sketch.prompts, indent=2, ensure_ascii=False) + "\n").encode()})

@@ -19,7 +19,7 @@ from typing import Any
 import shapely
 
 from ..document import Instance, Layout, next_colour
-from .files import canvas_size, read_json
+from .files import canvas_size, read_json, seed_setting
 from .naming import name_from_prompt, unique_names
 from .result import ImportFileError, Imported
 
@@ -121,8 +121,4 @@ def import_boxes(path: str | Path, index: int | None = None, name: str | None = 
             f"{len(missing)} of {len(instances)} region descriptions are not in the base prompt "
             f"({', '.join(repr(i.name) for i in missing)}): AST needs each instance's text inside the base "
             f"prompt; edit the prompts, or import again with --append-to-base")
-    settings = {}
-    seed = item.get("seed")
-    if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**64:
-        settings["seed"] = seed
-    return Imported(layout, warnings, settings)
+    return Imported(layout, warnings, seed_setting(item, where, warnings))

@@ -75,3 +75,18 @@ def canvas_size(width: int, height: int, source: str) -> tuple[int, int, list[st
 
 def colour_hex(rgb) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
+
+
+#: Largest seed the studio's generation settings hold.
+MAX_SEED = 2**31 - 1
+
+
+def seed_setting(data: dict, source: str, warnings: list[str]) -> dict:
+    """``{"seed": N}`` if the input carries a usable seed; a warning if it carries an unusable one."""
+    if "seed" not in data:
+        return {}
+    seed = data["seed"]
+    if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED:
+        return {"seed": seed}
+    warnings.append(f"{source}: \"seed\" {seed!r} is not a whole number from 0 to {MAX_SEED}; it is not kept")
+    return {}

@@ -20,7 +20,7 @@ from PIL import Image
 
 from ..document import Instance, Layout, next_colour
 from ..document.instance import check_colour
-from .files import canvas_size, read_image, read_json
+from .files import canvas_size, read_json, seed_setting
 from .naming import name_from_prompt, unique_names
 from .result import ImportFileError, Imported
 from .tracing import trace
@@ -48,13 +48,10 @@ def _read_mask(path: Path) -> np.ndarray:
         raise ImportFileError(f"{path}: not a readable image ({str(e)[:120]})") from None
 
 
-def _prompt_entries(data: Any, path: Path, count: int) -> tuple[str, str, list[dict], dict]:
+def _prompt_entries(data: Any, path: Path, count: int, warnings: list[str]) -> tuple[str, str, list[dict], dict]:
     if not isinstance(data, dict):
         raise ImportFileError(f"{path}: must be a JSON object")
-    settings = {}
-    seed = data.get("seed")
-    if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**64:
-        settings["seed"] = seed
+    settings = seed_setting(data, str(path), warnings)
     if "segments" in data:
         segs = data["segments"]
         base = data.get("prompt", "")
@@ -99,7 +96,8 @@ def import_masks(mask_paths: list[str | Path], prompts_path: str | Path | None =
         raise ImportFileError("give at least one mask image")
     warnings: list[str] = []
     if prompts_path is not None:
-        base, background, entries, settings = _prompt_entries(read_json(prompts_path), Path(prompts_path), len(paths))
+        base, background, entries, settings = _prompt_entries(read_json(prompts_path), Path(prompts_path), len(paths),
+                                                              warnings)
     else:
         base, background, settings = "", "", {}
         entries = [{"name": p.stem} for p in paths]

@@ -21,3 +21,16 @@ class Imported:
     layout: Layout
     warnings: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+
+    def project_settings(self) -> dict[str, Any]:
+        """The settings as a project stores them: ``{"generation": {"seed": N, "seed_mode": "fixed"}}``.
+
+        (The studio's generation panel and ``ast-studio render`` read ``settings["generation"]``;
+        a seed that came with the input is meant to be reused, hence "fixed".)
+        """
+        if not self.settings:
+            return {}
+        generation = dict(self.settings)
+        if "seed" in generation:
+            generation["seed_mode"] = "fixed"
+        return {"generation": generation}

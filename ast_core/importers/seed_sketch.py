@@ -15,7 +15,7 @@ import numpy as np
 import shapely.affinity
 
 from ..document import Instance, Layout
-from .files import canvas_size, colour_hex, read_image, read_json
+from .files import canvas_size, colour_hex, read_image, read_json, seed_setting
 from .naming import name_from_prompt, unique_names
 from .result import ImportFileError, Imported
 from .tracing import trace
@@ -38,7 +38,7 @@ def colour_ranking(rgb: np.ndarray) -> list[tuple[tuple[int, int, int], int]]:
     return found
 
 
-def _prompts(data, path: Path) -> tuple[str, list[str], list[str] | None, dict]:
+def _prompts(data, path: Path) -> tuple[str, list[str], list[str] | None]:
     if not isinstance(data, dict):
         raise ImportFileError(f"{path}: must be a JSON object with \"prompt\" and \"segments\"")
     prompt = data.get("prompt")
@@ -50,19 +50,17 @@ def _prompts(data, path: Path) -> tuple[str, list[str], list[str] | None, dict]:
     names = data.get("names")
     if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names)):
         raise ImportFileError(f"{path}: \"names\" must be a list of non-empty strings")
-    settings = {}
-    seed = data.get("seed")
-    if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**64:
-        settings["seed"] = seed
-    return prompt, segments, names, settings
+    return prompt, segments, names
 
 
 def import_seed(png_path: str | Path, json_path: str | Path) -> Imported:
     png_path, json_path = Path(png_path), Path(json_path)
-    prompt, segments, names, settings = _prompts(read_json(json_path), json_path)
+    data = read_json(json_path)
+    prompt, segments, names = _prompts(data, json_path)
     rgb = read_image(png_path, "RGB")
     h, w = rgb.shape[:2]
     width, height, warnings = canvas_size(w, h, str(png_path))
+    settings = seed_setting(data, str(json_path), warnings)
     ranking = colour_ranking(rgb)
     wanted = len(segments) - 1
     if len(ranking) > wanted:

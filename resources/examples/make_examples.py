@@ -28,7 +28,7 @@ def build(name: str, out_dir: Path = HERE) -> Path:
     result = import_seed(SEEDS / f"{name}.png", SEEDS / f"{name}.json")
     for k, inst in enumerate(result.layout.instances, start=1):
         inst.id = f"{name}-{k}"
-    project = Project(result.layout, settings=dict(result.settings), created=STAMP)
+    project = Project(result.layout, settings=result.project_settings(), created=STAMP)
     out = out_dir / f"{name}.astproj"
     save_project(project, out, keep_backup=False, modified=STAMP)
     return out

@@ -61,8 +61,10 @@ def test_seed_mismatches_are_warned(tmp_path):
     rgb[60:70, 60:70] = (0, 0, 200)
     rgb[0:5, 0:5] = (0, 0, 0)  # black: ignored
     Image.fromarray(rgb).save(tmp_path / "s.png")
-    (tmp_path / "few.json").write_text(json.dumps({"prompt": "a red box", "segments": ["bg", "a red box"]}))
+    (tmp_path / "few.json").write_text(json.dumps({"prompt": "a red box", "segments": ["bg", "a red box"],
+                                                   "seed": 2**40}))
     r = import_seed(tmp_path / "s.png", tmp_path / "few.json")
+    assert r.settings == {} and any("\"seed\" 1099511627776 is not a whole number" in w for w in r.warnings)
     assert len(r.layout.instances) == 1 and r.layout.instances[0].color == "#c80000"
     assert (r.layout.width, r.layout.height) == (128, 96)
     assert any("not a multiple of 16" in w for w in r.warnings)
