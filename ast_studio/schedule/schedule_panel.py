@@ -279,8 +279,13 @@ class SchedulePanel(QWidget):
                 self.modulated_spin.setValue(preset_curve.modulated_steps)
             shape = f"{len(points)} keyframe{'s' if len(points) != 1 else ''}"
         self.curve_heading.setText(f"Step curve: {label}")
+        note = ""
+        if not s.layer_mask(kind).any():
+            note = f" {label} acts on no layer (see Layer bands), so this curve has no effect."
+        elif s.weight(kind) == 0:
+            note = f" w is 0, so {label} has no effect."
         self.curve_shape.setText(f"Strength per denoising step: {shape}. The dots are the values "
-                                 "the engine uses; dashed lines are the other kinds.")
+                                 f"the engine uses; dashed lines are the other kinds.{note}")
         strengths = {k: s.curve(k).values(timesteps) for k in KINDS}
         self.curve.set_data(points, strengths[kind].tolist(), steps,
                             palette.KIND_COLOURS[kind], s.weight(kind))

@@ -100,6 +100,7 @@ def test_panel_screens(dock, tmp_path):
     panel.preset_combo.activated.emit(panel.preset_combo.currentIndex())
     image = save(dock, "3-off", tmp_path)
     assert not panel.heatmap.values().any()
+    assert "acts on no layer" in panel.curve_shape.text()
     assert pixel(panel.heatmap, panel.heatmap.cell_centre(0, 10)) == OFF_RGB, "off is grey, not weak"
     assert image.width() == 340
 
