@@ -1,7 +1,6 @@
 """Short instance names derived from prompts ("a boy playing with a ball" -> "Boy playing")."""
 from __future__ import annotations
 
-import re
 
 _ARTICLES = {"a", "an", "the"}
 #: Words that start a qualifier; the name stops before them.
