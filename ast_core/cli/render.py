@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import CommandError
+from .quiet import quiet_libraries
 
 DEFAULT_MODEL = "black-forest-labs/FLUX.1-dev"
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
@@ -39,6 +40,7 @@ def _project_generation(settings: dict) -> dict:
 
 
 def cmd_render(args) -> int:
+    quiet_libraries()
     from ..document.layout import LayoutError
     from ..project import ProjectFileError, load_project
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 
 from .errors import CommandError
+from .quiet import quiet_libraries
 
 
 def cmd_export_tiny_model(args) -> int:
+    quiet_libraries()
     from ..models import ModelLoadError, export_tiny_model
 
     try:

@@ -71,7 +71,7 @@ def plan_generation(layout: Layout, width: int, height: int, tokenizer, max_leng
                     pixels_per_token: int = 16) -> GenerationPlan:
     """Masks on the token grid and (with a ``tokenizer``) the text spans; ``tokenizer=None`` skips the text."""
     grid = token_grid(width, height, pixels_per_token)
-    taking_part = [i for i in layout.visible_instances() if not i.is_empty]
+    taking_part = [i for i in layout.visible_instances() if not i.is_empty and i.area > 0]
     if not taking_part:
         note = "no visible instance has an area: rendered the base prompt as plain FLUX, without AST"
         return GenerationPlan(width, height, grid, [], None, None, [note] if tokenizer is not None else [])

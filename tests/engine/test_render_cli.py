@@ -1,0 +1,95 @@
+"""``ast-studio render`` and ``export-tiny-model`` on the command line (in-process)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ast_core.cli import main
+from ast_core.generation.png_text import LAYOUT_KEY, METADATA_KEY, read_png_metadata
+from ast_core.project import Project, layout_to_dict, save_project
+
+
+@pytest.fixture
+def beach_project(tmp_path, seed_layout):
+    path = tmp_path / "beach.astproj"
+    save_project(Project(seed_layout("beach"), settings={"generation": {"seed": 11, "steps": 3}}), path)
+    return path
+
+
+def _render(project, out, *extra):
+    return main(["render", str(project), "-o", str(out), "--model", "tiny-flux", "--size", "128x128", *extra])
+
+
+def test_render_writes_png_with_metadata_and_masks(beach_project, tmp_path, capsys, seed_layout):
+    out = tmp_path / "out.png"
+    masks = tmp_path / "masks"
+    assert _render(beach_project, out, "--save-masks", str(masks)) == 0
+    printed = capsys.readouterr().out
+    assert "wrote" in printed and "seed 11" in printed and "method ast" in printed
+    with Image.open(out) as im:
+        assert im.size == (128, 128)
+        assert METADATA_KEY in im.text and LAYOUT_KEY in im.text
+    chunks = read_png_metadata(out)
+    md = chunks["metadata"]
+    assert md["seed"] == 11 and md["settings"]["steps"] == 3 and md["model"]["family"] == "tiny-flux"
+    assert chunks["layout"] == layout_to_dict(seed_layout("beach")) == md["layout"]
+
+    roles = json.loads((masks / "token_roles.json").read_text())
+    assert roles["token_grid"]["cols"] == 8 and roles["token_grid"]["rows"] == 8
+    assert len(roles["segments"]) == 7 and roles["segments"][0]["name"] == "background"
+    pngs = sorted(p.name for p in masks.glob("mask-*.png"))
+    assert len(pngs) == 7 and pngs[0] == "mask-00-background.png"
+    stack = np.stack([np.asarray(Image.open(masks / s["mask_file"])) for s in roles["segments"]])
+    assert stack.shape == (7, 8, 8) and set(np.unique(stack)) <= {0, 255}
+    assert ((stack > 0).sum(0) == 1).all()  # exclusive segments cover every token once
+    chair = next(s for s in roles["segments"] if s.get("prompt") == "a green beach chair")
+    assert chair["span_tokens"] == ["▁a", "▁green", "▁beach", "▁chair"]
+    by_index = {t["index"]: t for t in roles["text_tokens"]}
+    assert {r["role"] for r in by_index[chair["span"][1]]["roles"]} == {"attribute"}
+    assert {r["role"] for r in by_index[chair["span"][3]]["roles"]} == {"instance"}
+    assert md["segments"][2]["grid_cells"] == chair["tokens_in_mask"]
+
+
+def test_render_none_method_and_refusals(beach_project, tmp_path, capsys):
+    out = tmp_path / "plain.png"
+    assert _render(beach_project, out, "--method", "none", "--steps", "2", "--seed", "5") == 0
+    assert read_png_metadata(out)["metadata"]["method_used"] == "none"
+    capsys.readouterr()
+    assert _render(beach_project, out) == 2  # exists
+    assert "already exists (use --force" in capsys.readouterr().err
+    assert _render(beach_project, tmp_path / "x.jpg") == 2
+    assert "must end in .png" in capsys.readouterr().err
+    assert main(["render", str(beach_project), "-o", str(tmp_path / "s.png"), "--model", "tiny-flux",
+                 "--size", "100x100"]) == 2
+    err = capsys.readouterr().err
+    assert "width must be a multiple of 16" in err and len(err.strip().splitlines()) == 1
+    assert _render(tmp_path / "missing.astproj", tmp_path / "m.png") == 2
+    assert "missing.astproj" in capsys.readouterr().err
+    assert main(["render", str(beach_project), "-o", str(tmp_path / "f.png"), "--model",
+                 str(tmp_path / "no-model")]) == 2
+    assert "model folder not found" in capsys.readouterr().err
+
+
+def test_render_reports_instance_missing_from_base_prompt(tmp_path, seed_layout, capsys):
+    layout = seed_layout("beach")
+    inst = layout.instances[0]
+    layout.update_instance(inst.id, prompt="a purple submarine")
+    path = tmp_path / "bad.astproj"
+    save_project(Project(layout), path)
+    assert _render(path, tmp_path / "o.png", "--steps", "1") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"instance '{inst.name}'" in err and "add 'a purple submarine' to the base prompt" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_export_tiny_model_command(tmp_path, capsys):
+    folder = tmp_path / "tiny"
+    assert main(["export-tiny-model", str(folder)]) == 0
+    assert (folder / "model_index.json").is_file() and "wrote tiny-flux" in capsys.readouterr().out
+    (tmp_path / "file").write_text("x")
+    assert main(["export-tiny-model", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
