@@ -26,6 +26,7 @@ def test_seed_prompts_every_segment_found(t5, seed_examples, name, count):
     base, bg, insts = _seed(seed_examples, name)
     a = analyse_prompts(t5, base, bg, insts, 128)
     assert len(a.instances) == count and not a.truncated and not a.warnings
+    assert a.ids == t5(base).input_ids  # the analysis reads the same ids as the pipeline
     for seg in a.segments:
         assert seg.span and seg.match == "exact", seg.name
         assert seg.span == list(range(seg.span[0], seg.span[-1] + 1))
@@ -117,6 +118,7 @@ def test_truncation_warns_and_names_instances_that_fell_off(t5):
              Instance(name="House", prompt="a blue house")]
     a = analyse_prompts(t5, base, "", insts, 40)
     assert a.truncated and a.full_length > 40 and len(a.ids) == 40 and a.tokens[-1] == "</s>"
+    assert a.ids == t5(base, max_length=40, truncation=True).input_ids  # what FLUX's T5 call reads
     car, goat, house = a.instances
     assert car.span and not goat.span and not house.span and goat.fell_off == 3
     assert len(a.warnings) == 1
