@@ -1,0 +1,180 @@
+"""The canvas scene: one graphics item per instance, kept in step with the Layout's events.
+
+Items are views only: they are rebuilt from the model (never edited by tools). Each
+event updates just the item it names; z-values follow the order of ``layout.instances``.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
+
+from ..document import Document
+from .shapes import path_from_geometry
+
+FILL_ALPHA = 120
+MARGIN = 2000  # scene space around the canvas, so the view can pan past its edges
+OVERLAY_Z = 1_000_000
+
+
+def checker_pixmap(cell: int = 16, light: str = "#f7f7f7", dark: str = "#e9e9e9") -> QPixmap:
+    pix = QPixmap(cell * 2, cell * 2)
+    pix.fill(QColor(light))
+    p = QPainter(pix)
+    p.fillRect(0, 0, cell, cell, QColor(dark))
+    p.fillRect(cell, cell, cell, cell, QColor(dark))
+    p.end()
+    return pix
+
+
+class CanvasItem(QGraphicsItem):
+    """The canvas page: a light checkerboard (the background region) with a soft shadow."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__()
+        self._rect = QRectF(0, 0, width, height)
+        self._brush = QBrush(checker_pixmap())
+        self.setZValue(-1)
+
+    def set_size(self, width: int, height: int) -> None:
+        self.prepareGeometryChange()
+        self._rect = QRectF(0, 0, width, height)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-12, -12, 12, 12)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        for i, alpha in enumerate((40, 28, 18, 10)):
+            painter.fillRect(self._rect.adjusted(-i, -i + 2, i + 1, i + 3), QColor(0, 0, 0, alpha))
+        painter.fillRect(self._rect, self._brush)
+
+
+class InstanceItem(QGraphicsPathItem):
+    def __init__(self, instance) -> None:
+        super().__init__()
+        self.instance_id = instance.id
+        self.selected = False
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.refresh(instance, geometry=True)
+
+    def refresh(self, instance, geometry: bool = False) -> None:
+        if geometry:
+            self.setPath(path_from_geometry(instance.geometry))
+        colour = QColor(instance.color)
+        fill = QColor(colour)
+        fill.setAlpha(FILL_ALPHA)
+        self.setBrush(QBrush(fill))
+        edge = colour.darker(140)
+        pen = QPen(edge, 1.2)
+        pen.setCosmetic(True)
+        self.setPen(pen)
+        self.setVisible(instance.visible)
+        self.setToolTip(f"{instance.name}: {instance.prompt}" if instance.prompt else instance.name)
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        super().paint(painter, option, widget)
+        if self.selected:
+            dark = QPen(QColor(20, 20, 20, 220), 3.5)
+            dark.setCosmetic(True)
+            painter.strokePath(self.path(), dark)
+            light = QPen(QColor(255, 255, 255), 1.6, Qt.PenStyle.DashLine)
+            light.setCosmetic(True)
+            painter.strokePath(self.path(), light)
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-3, -3, 3, 3)
+
+
+class CanvasScene(QGraphicsScene):
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.layout = document.layout
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.canvas_item = CanvasItem(self.layout.width, self.layout.height)
+        self.addItem(self.canvas_item)
+        self.items_by_id: dict[str, InstanceItem] = {}
+        self.rebuild()
+        self.layout.events.connect(self._on_event)
+        document.selection_changed.connect(self._on_selection)
+
+    # ------------------------------------------------------------- model -> items
+    def rebuild(self) -> None:
+        for item in self.items_by_id.values():
+            self.removeItem(item)
+        self.items_by_id = {}
+        for inst in self.layout.instances:
+            self._add_item(inst)
+        self._restack()
+        self._resize()
+        self._on_selection(self.document.selected_id)
+
+    def _add_item(self, inst) -> None:
+        item = InstanceItem(inst)
+        self.items_by_id[inst.id] = item
+        self.addItem(item)
+
+    def _restack(self) -> None:
+        for z, inst in enumerate(self.layout.instances):
+            self.items_by_id[inst.id].setZValue(z + 1)
+
+    def _resize(self) -> None:
+        w, h = self.layout.width, self.layout.height
+        self.canvas_item.set_size(w, h)
+        self.setSceneRect(QRectF(-MARGIN, -MARGIN, w + 2 * MARGIN, h + 2 * MARGIN))
+
+    def _on_event(self, event) -> None:
+        kind, iid = event.kind, event.instance_id
+        if kind == "instance_added":
+            self._add_item(self.layout.instance(iid))
+            self._restack()
+        elif kind == "instance_removed":
+            item = self.items_by_id.pop(iid, None)
+            if item is not None:
+                self.removeItem(item)
+            self._restack()
+        elif kind == "geometry_changed":
+            self.items_by_id[iid].refresh(self.layout.instance(iid), geometry=True)
+        elif kind == "instance_changed":
+            self.items_by_id[iid].refresh(self.layout.instance(iid))
+        elif kind == "order_changed":
+            self._restack()
+        elif kind == "size_changed":
+            self._resize()
+        elif kind == "reset":
+            self.rebuild()
+
+    def _on_selection(self, selected_id) -> None:
+        for iid, item in self.items_by_id.items():
+            item.set_selected(iid == selected_id)
+
+    # ------------------------------------------------------------------ queries
+    def canvas_rect(self) -> QRectF:
+        return QRectF(0, 0, self.layout.width, self.layout.height)
+
+    def render_canvas(self, max_side: int = 256):
+        """The canvas (instances on the checkerboard) as a QImage at most ``max_side`` wide/high."""
+        from PySide6.QtGui import QImage
+
+        w, h = self.layout.width, self.layout.height
+        scale = min(1.0, max_side / max(w, h))
+        image = QImage(max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        selected = self.document.selected_id
+        self._on_selection(None)
+        hidden = [i for i in self.items() if i.zValue() >= OVERLAY_Z and i.isVisible()]
+        for i in hidden:
+            i.setVisible(False)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.render(painter, QRectF(image.rect()), self.canvas_rect())
+        painter.end()
+        for i in hidden:
+            i.setVisible(True)
+        self._on_selection(selected)
+        return image

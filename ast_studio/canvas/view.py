@@ -1,0 +1,254 @@
+"""The canvas view: zoom, pan, the brush cursor, and mouse/keys forwarded to the current tool."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen, QTransform
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsView
+
+from shapely.geometry import Point
+
+from ..document import Document
+from .scene import OVERLAY_Z, CanvasScene
+from .tools import TOOL_CLASSES, Tool
+
+MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
+BRUSH_SIZES = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)  # diameters in canvas px
+
+
+class BrushCursor(QGraphicsItem):
+    """A circle the size of the brush, dark and light so it shows on any colour."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.radius = 10.0
+        self.setZValue(OVERLAY_Z + 1)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def set_radius(self, r: float) -> None:
+        self.prepareGeometryChange()
+        self.radius = r
+
+    def boundingRect(self) -> QRectF:
+        r = self.radius + 4
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        r = self.radius
+        for colour, width in ((QColor(0, 0, 0, 200), 2.5), (QColor(255, 255, 255), 1.0)):
+            pen = QPen(colour, width)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawEllipse(QPointF(0, 0), r, r)
+
+
+class CanvasView(QGraphicsView):
+    tool_changed = Signal(str)
+    hint_changed = Signal(str)
+    message = Signal(str)
+    cursor_moved = Signal(object)  # QPointF in canvas pixels, or None when outside the view
+    zoom_changed = Signal(float)
+    brush_size_changed = Signal(int)
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.setScene(CanvasScene(document, self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setBackgroundBrush(QColor("#26282b"))
+        self.brush_radius = 12.0
+        self.erase_all = False
+        self.cursor_item = BrushCursor()
+        self.cursor_item.setVisible(False)
+        self.scene().addItem(self.cursor_item)
+        self.tools: dict[str, Tool] = {cls.name: cls(self) for cls in TOOL_CLASSES}
+        self.tool: Tool = self.tools["brush"]
+        self._space = False
+        self._pan_from: QPointF | None = None
+        self._fitted_once = False
+        self.set_tool("brush")
+        document.selection_changed.connect(lambda _id: self.refresh_hint())
+        document.replaced.connect(self._on_replaced)
+        document.layout.events.connect(self._on_layout_event)
+
+    # ----------------------------------------------------------------- tools
+    def set_tool(self, name: str) -> None:
+        if name not in self.tools:
+            raise ValueError(f"unknown tool {name!r}; tools are {sorted(self.tools)}")
+        if self.tool.name != name:
+            self.tool.deactivate()
+        self.tool = self.tools[name]
+        self.tool.activate()
+        self.cursor_item.setVisible(self.tool.shows_brush_cursor and self.underMouse())
+        self.viewport().setCursor(self._tool_cursor())
+        self.tool_changed.emit(name)
+        self.refresh_hint()
+
+    def _tool_cursor(self):
+        if self._space or self._pan_from is not None:
+            return Qt.CursorShape.ClosedHandCursor if self._pan_from is not None else Qt.CursorShape.OpenHandCursor
+        return Qt.CursorShape.BlankCursor if self.tool.shows_brush_cursor else self.tool.cursor
+
+    def refresh_hint(self) -> None:
+        self.hint_changed.emit(self.tool.hint())
+
+    def show_message(self, text: str) -> None:
+        self.message.emit(text)
+
+    def set_brush_diameter(self, diameter: float) -> None:
+        diameter = max(BRUSH_SIZES[0], min(BRUSH_SIZES[-1], float(diameter)))
+        self.brush_radius = diameter / 2
+        self.cursor_item.set_radius(self.brush_radius)
+        self.brush_size_changed.emit(int(diameter))
+        self.refresh_hint()
+
+    def step_brush_size(self, direction: int) -> None:
+        d = self.brush_radius * 2
+        if direction > 0:
+            bigger = [s for s in BRUSH_SIZES if s > d + 1e-6]
+            self.set_brush_diameter(bigger[0] if bigger else BRUSH_SIZES[-1])
+        else:
+            smaller = [s for s in BRUSH_SIZES if s < d - 1e-6]
+            self.set_brush_diameter(smaller[-1] if smaller else BRUSH_SIZES[0])
+
+    def set_erase_all(self, on: bool) -> None:
+        self.erase_all = bool(on)
+        self.refresh_hint()
+
+    # ---------------------------------------------------------------- queries
+    def instance_at(self, pos: QPointF):
+        """The top-most visible instance under ``pos`` (canvas pixels), within 3 screen px."""
+        tolerance = 3.0 / max(self.zoom(), 1e-6)
+        p = Point(pos.x(), pos.y())
+        for inst in reversed(self.document.layout.instances):
+            if inst.visible and not inst.is_empty and inst.geometry.distance(p) <= tolerance:
+                return inst
+        return None
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    # ------------------------------------------------------------------- zoom
+    def set_zoom(self, factor: float) -> None:
+        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+        self.setTransform(QTransform.fromScale(factor, factor))
+        self.zoom_changed.emit(factor)
+
+    def zoom_by(self, ratio: float) -> None:
+        self.set_zoom(self.zoom() * ratio)
+
+    def zoom_in(self) -> None:
+        anchor = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.zoom_by(1.25)
+        self.setTransformationAnchor(anchor)
+
+    def zoom_out(self) -> None:
+        anchor = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.zoom_by(1 / 1.25)
+        self.setTransformationAnchor(anchor)
+
+    def fit(self) -> None:
+        rect = self.scene().canvas_rect().adjusted(-24, -24, 24, 24)
+        vp = self.viewport().rect()
+        if vp.width() < 10 or vp.height() < 10:
+            return
+        self.set_zoom(min(vp.width() / rect.width(), vp.height() / rect.height()))
+        self.centerOn(rect.center())
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def _on_replaced(self) -> None:
+        for tool in self.tools.values():
+            tool.cancel()
+        self.fit()
+        self.refresh_hint()
+
+    def _on_layout_event(self, event) -> None:
+        if event.kind == "size_changed":
+            self.fit()
+        if event.kind in ("instance_added", "instance_removed", "reset"):
+            self.refresh_hint()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted_once:
+            self._fitted_once = True
+            self.fit()
+
+    # ------------------------------------------------------------------ input
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.15 ** steps)
+        event.accept()
+
+    def _scene_pos(self, event) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
+
+    def mousePressEvent(self, event) -> None:
+        self.setFocus()
+        if self._space or event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+            self.viewport().setCursor(self._tool_cursor())
+            return
+        self.tool.press(self._scene_pos(event), event)
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = self._scene_pos(event)
+        self.cursor_moved.emit(pos)
+        self.cursor_item.setPos(pos)
+        self.cursor_item.setVisible(self.tool.shows_brush_cursor and not self._space)
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
+            return
+        self.tool.move(pos, event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(self._tool_cursor())
+            return
+        self.tool.release(self._scene_pos(event), event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self._space or event.button() != Qt.MouseButton.LeftButton:
+            return
+        self.tool.double_click(self._scene_pos(event), event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.cursor_item.setVisible(False)
+            self.viewport().setCursor(self._tool_cursor())
+            return
+        if self.tool.key(event):
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._pan_from = None
+            self.viewport().setCursor(self._tool_cursor())
+            return
+        super().keyReleaseEvent(event)
+
+    def enterEvent(self, event) -> None:
+        super().enterEvent(event)
+        self.cursor_item.setVisible(self.tool.shows_brush_cursor)
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self.cursor_item.setVisible(False)
+        self.cursor_moved.emit(None)

@@ -1,0 +1,155 @@
+"""The main window: canvas in the centre, docked panels, menus, toolbar and status bar.
+
+Other modules extend it without editing this file:
+
+* ``window.add_panel(dock, area, tabify_with=None)`` docks a QDockWidget and lists it
+  in View ▸ Panels;
+* ``window.menu("generate")`` returns (creating) a top-level menu by key;
+* ``window.document`` is the :class:`~ast_studio.document.Document` (layout, settings,
+  schedule, renders, ``undo_stack``, ``selection_changed``...);
+* ``window.canvas`` is the :class:`~ast_studio.canvas.CanvasView`;
+* ``window.tool_bar`` is the main toolbar.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
+
+from . import settings
+from .canvas import CanvasView
+from .document import Document
+from .panels.instance_editor import instance_editor_dock
+from .panels.instance_list import instance_list_dock
+from .panels.prompts import prompts_dock
+from .project_files import ProjectFiles
+from .recovery import DEFAULT_INTERVAL_MS, Autosave
+from .window_actions import build_actions
+
+MENU_TITLES = {"file": "&File", "edit": "&Edit", "view": "&View", "canvas": "&Canvas", "help": "&Help"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document: Document | None = None, autosave_interval_ms: int = DEFAULT_INTERVAL_MS,
+                 recovery_folder=None) -> None:
+        super().__init__()
+        self.setObjectName("main-window")
+        self.document = document or Document(self)
+        self.canvas = CanvasView(self.document, self)
+        self.setCentralWidget(self.canvas)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.menus: dict[str, QMenu] = {}
+        for key in ("file", "edit", "view", "canvas"):
+            self.menu(key)
+        self.panels_menu = self.menu("view").addMenu("&Panels")
+        self.autosave = Autosave(self.document, autosave_interval_ms, recovery_folder, self)
+        self.autosave.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.files = ProjectFiles(self)
+        self.tool_bar = self.addToolBar("Tools")
+        self.tool_bar.setObjectName("main-toolbar")
+        self.tool_bar.setMovable(False)
+        self.tool_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self._build_status_bar()
+        self.actions_by_name: dict[str, QAction] = build_actions(self)
+
+        self.instances_dock = self.add_panel(instance_list_dock(self.document, self),
+                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.instance_editor_dock = self.add_panel(instance_editor_dock(self.document, self),
+                                                   Qt.DockWidgetArea.RightDockWidgetArea)
+        self.prompts_dock = self.add_panel(prompts_dock(self.document, self), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resize(1440, 900)
+        self.resizeDocks([self.instances_dock], [340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.instances_dock, self.instance_editor_dock], [430, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.prompts_dock], [170], Qt.Orientation.Vertical)
+
+        self.document.path_changed.connect(lambda _p: self.update_title())
+        self.document.modified_changed.connect(lambda _m: self.update_title())
+        self.document.replaced.connect(self.update_title)
+        self.update_title()
+        self.canvas.set_brush_diameter(settings.brush_diameter())
+
+    # ----------------------------------------------------------- extension API
+    def menu(self, key: str, title: str | None = None) -> QMenu:
+        """The top-level menu called ``key`` (file, edit, view, canvas, ...), created on first use."""
+        if key not in self.menus:
+            m = QMenu(title or MENU_TITLES.get(key, key.capitalize()), self)
+            self.menuBar().addMenu(m)
+            self.menus[key] = m
+        return self.menus[key]
+
+    def add_panel(self, dock: QDockWidget, area=Qt.DockWidgetArea.RightDockWidgetArea,
+                  tabify_with: QDockWidget | None = None) -> QDockWidget:
+        """Dock ``dock`` (give it an objectName so its place is remembered) and list it in View ▸ Panels."""
+        if not dock.objectName():
+            dock.setObjectName(f"{dock.windowTitle().lower().replace(' ', '-')}-dock")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        if tabify_with is not None:
+            self.tabifyDockWidget(tabify_with, dock)
+        self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    # ----------------------------------------------------------------- chrome
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.hint_label = QLabel()
+        self.coords_label = QLabel()
+        self.zoom_label = QLabel()
+        self.brush_label = QLabel()
+        self.size_label = QLabel()
+        for label in (self.coords_label, self.brush_label, self.size_label, self.zoom_label):
+            label.setMinimumWidth(90)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self.hint_label, 1)
+        for label in (self.coords_label, self.brush_label, self.size_label, self.zoom_label):
+            bar.addPermanentWidget(label)
+        c = self.canvas
+        c.hint_changed.connect(self.hint_label.setText)
+        c.message.connect(lambda text: bar.showMessage(text, 5000))
+        c.cursor_moved.connect(self._show_cursor)
+        c.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        c.brush_size_changed.connect(self._brush_size_changed)
+        self.document.layout.events.connect(self._on_layout_event)
+        self._show_size()
+        self.zoom_label.setText(f"{c.zoom() * 100:.0f}%")
+        self.hint_label.setText(c.tool.hint())
+
+    def _brush_size_changed(self, diameter: int) -> None:
+        self.brush_label.setText(f"brush {diameter} px")
+        settings.set_brush_diameter(diameter)
+
+    def _show_cursor(self, pos) -> None:
+        layout = self.document.layout
+        if pos is None or not (0 <= pos.x() < layout.width and 0 <= pos.y() < layout.height):
+            self.coords_label.setText("")
+        else:
+            self.coords_label.setText(f"x {int(pos.x())}  y {int(pos.y())}")
+
+    def _show_size(self) -> None:
+        self.size_label.setText(f"{self.document.layout.width} × {self.document.layout.height}")
+
+    def _on_layout_event(self, event) -> None:
+        if event.kind in ("size_changed", "reset"):
+            self._show_size()
+
+    def update_title(self) -> None:
+        self.setWindowTitle(self.document.window_title())
+        self.setWindowModified(self.document.is_modified)
+
+    # ------------------------------------------------------------- lifecycle
+    def offer_recovery(self) -> bool:
+        from .recovery_prompt import offer_recovery
+
+        return offer_recovery(self)
+
+    def closeEvent(self, event) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.autosave.timer.stop()
+        self.autosave.discard()
+        settings.save_window_state(self.saveGeometry(), self.saveState())
+        event.accept()

@@ -1,0 +1,163 @@
+"""The selected instance's fields: name, colour, prompt, attribute words, base-prompt check."""
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QColorDialog, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+    QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from .. import icons
+from ..commands import UpdateInstance
+from ..document import Document
+from . import typing_sessions as typing
+from .instance_list import append_to_base_prompt_command
+from .attribute_split import automatic_attribute_words
+
+
+def parse_words(text: str) -> list[str] | None:
+    """"white, fluffy" / "white fluffy" -> ["white", "fluffy"]; blank -> None (automatic)."""
+    words = [w for w in re.split(r"[,\s]+", text.strip()) if w]
+    return words or None
+
+
+class ColourButton(QPushButton):
+    def set_colour(self, colour: str) -> None:
+        self.setText(colour)
+        text = "#111" if QColor(colour).lightnessF() > 0.55 else "#fff"
+        self.setStyleSheet(f"QPushButton {{ background: {colour}; color: {text}; border: 1px solid #555;"
+                           f" border-radius: 4px; padding: 3px 8px; font-family: monospace; }}")
+
+
+class InstanceEditor(QWidget):
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.layout_model = document.layout
+        self.stack = QStackedWidget()
+        empty = QLabel("Select an instance in the list or on the canvas\n(V, then click) to edit it.\n\n"
+                       "Drawing with nothing selected\ncreates a new instance.")
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setStyleSheet("color: #7d838b;")
+        self.stack.addWidget(empty)
+
+        form_host = QWidget()
+        form = QFormLayout(form_host)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("instance name")
+        self.colour = ColourButton()
+        self.colour.setToolTip("Change the instance's colour")
+        self.colour.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("what this region shows, e.g. “a yellow umbrella”")
+        self.prompt.setTabChangesFocus(True)
+        self.prompt.setMinimumHeight(54)
+        self.prompt.setMaximumHeight(84)
+        self.words = QLineEdit()
+        self.words.setToolTip("Words of the prompt that describe attributes (e.g. “yellow”).\n"
+                              "Leave empty for the automatic split.")
+        self.missing = QLabel()
+        self.missing.setProperty("role", "warning")
+        self.missing.setWordWrap(True)
+        self.append = QPushButton(icons.icon("append"), "Append to base prompt")
+        self.append.setToolTip("Add this instance's prompt at the end of the base prompt")
+        missing_row = QHBoxLayout()
+        missing_row.addWidget(self.missing, 1)
+        missing_row.addWidget(self.append)
+        self.missing_box = QWidget()
+        self.missing_box.setLayout(missing_row)
+        missing_row.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Name", self.name)
+        form.addRow("Colour", self.colour)
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Attributes", self.words)
+        form.addRow(self.missing_box)
+        self.stack.addWidget(form_host)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(8, 8, 8, 8)
+        box.addWidget(self.stack)
+        box.addStretch(1)
+
+        for w in (self.name, self.prompt, self.words):
+            typing.watch(w)
+        self.name.textEdited.connect(lambda text: self._edit("name", text.strip() or self._current().name))
+        self.prompt.textChanged.connect(lambda: self._edit("prompt", self.prompt.toPlainText()))
+        self.words.editingFinished.connect(self._words_done)
+        self.colour.clicked.connect(self.pick_colour)
+        self.append.clicked.connect(self.append_to_base)
+        document.selection_changed.connect(lambda _id: self.refresh())
+        self.layout_model.events.connect(self._on_event)
+        self.refresh()
+
+    def _current(self):
+        return self.document.selected()
+
+    def _edit(self, field: str, value) -> None:
+        inst = self._current()
+        if inst is None or getattr(inst, field) == value:
+            return
+        self.document.undo_stack.push(UpdateInstance(self.document, inst.id, {field: value},
+                                                     typing_session=typing.current()))
+
+    def _words_done(self) -> None:
+        inst = self._current()
+        if inst is None:
+            return
+        words = parse_words(self.words.text())
+        if words != inst.attribute_words:
+            self.document.undo_stack.push(UpdateInstance(self.document, inst.id, {"attribute_words": words}))
+
+    def pick_colour(self) -> None:
+        inst = self._current()
+        if inst is None:
+            return
+        colour = QColorDialog.getColor(QColor(inst.color), self, f"Colour of {inst.name}")
+        if colour.isValid():
+            self._edit("color", colour.name())
+
+    def append_to_base(self) -> None:
+        inst = self._current()
+        if inst is not None and inst.prompt.strip():
+            self.document.undo_stack.push(append_to_base_prompt_command(self.document, inst.id))
+
+    def _on_event(self, event) -> None:
+        if event.kind in ("instance_changed", "prompts_changed", "reset") or (
+            event.kind == "instance_removed" and event.instance_id == self.document.selected_id
+        ):
+            self.refresh()
+
+    def refresh(self) -> None:
+        inst = self._current()
+        self.stack.setCurrentIndex(0 if inst is None else 1)
+        if inst is None:
+            return
+        if not self.name.hasFocus():
+            typing.set_text_quietly(self.name, inst.name)
+        typing.set_text_quietly(self.prompt, inst.prompt)
+        self.colour.set_colour(inst.color)
+        if not self.words.hasFocus():
+            typing.set_text_quietly(self.words, ", ".join(inst.attribute_words or []))
+        auto = automatic_attribute_words(inst.prompt)
+        self.words.setPlaceholderText(f"automatic: {', '.join(auto) if auto else 'none'}" if auto is not None
+                                      else "(automatic)")
+        missing = inst in self.layout_model.instances_missing_from_base_prompt()
+        self.missing_box.setVisible(missing)
+        if missing:
+            self.missing.setText("Not in the base prompt yet." if inst.prompt.strip()
+                                 else "Give this instance a prompt.")
+            self.append.setEnabled(bool(inst.prompt.strip()))
+            self.append.setVisible(bool(inst.prompt.strip()))
+        for w in (self.name, self.prompt, self.words, self.colour):
+            w.setEnabled(True)
+
+
+def instance_editor_dock(document: Document, parent=None) -> QDockWidget:
+    dock = QDockWidget("Instance", parent)
+    dock.setObjectName("instance-editor-dock")
+    dock.setWidget(InstanceEditor(document, dock))
+    return dock

@@ -1,0 +1,313 @@
+"""The instance list: colour swatch, name, visibility and lock per instance; drag to reorder.
+
+The top row is the top-most instance (like layers in a paint program): row r shows
+``layout.instances[n - 1 - r]``.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView, QDockWidget, QHBoxLayout, QListWidget, QListWidgetItem, QStyle,
+    QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget,
+)
+
+from ast_core.document import Instance
+
+from .. import icons
+from ..commands import AddInstance, MoveInstance, RemoveInstances, SetPrompts, UpdateInstance, duplicate_instance
+from ..document import Document
+
+ROW_HEIGHT = 42
+ICON = 18
+
+
+def append_to_base_prompt_command(document: Document, instance_id: str) -> SetPrompts:
+    """Append an instance's text to the base prompt (", text" or "text")."""
+    inst = document.layout.instance(instance_id)
+    base = document.layout.base_prompt.rstrip()
+    text = inst.prompt.strip().rstrip(".")
+    if not text:
+        raise ValueError(f"{inst.name} has no prompt to append")
+    if base.endswith("."):
+        new = f"{base[:-1]}, {text}."
+    else:
+        new = f"{base}, {text}" if base else text
+    return SetPrompts(document, base=new)
+
+
+class InstanceDelegate(QStyledItemDelegate):
+    def __init__(self, panel: "InstanceList") -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    def sizeHint(self, option, index) -> QSize:
+        return QSize(200, ROW_HEIGHT)
+
+    @staticmethod
+    def icon_rects(rect: QRect) -> dict[str, QRect]:
+        y = rect.top() + (rect.height() - ICON) // 2
+        lock = QRect(rect.right() - 8 - ICON, y, ICON, ICON)
+        eye = QRect(lock.left() - 8 - ICON, y, ICON, ICON)
+        warn = QRect(eye.left() - 8 - ICON, y, ICON, ICON)
+        return {"locked": lock, "visible": eye, "warning": warn}
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        inst = self.panel.instance_at_row(index.row())
+        if inst is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(rect, QColor("#2f4f78"))
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, QColor("#2a2d32"))
+        painter.setPen(QPen(QColor("#33363b")))
+        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+        swatch = QRect(rect.left() + 10, rect.top() + (rect.height() - 20) // 2, 20, 20)
+        painter.setPen(QPen(QColor(inst.color).darker(150), 1))
+        painter.setBrush(QColor(inst.color))
+        painter.drawRoundedRect(swatch, 4, 4)
+        rects = self.icon_rects(rect)
+        text_left = swatch.right() + 10
+        text_width = rects["warning"].left() - 6 - text_left
+        faded = not inst.visible
+        name_font = painter.font()
+        name_font.setBold(True)
+        painter.setFont(name_font)
+        painter.setPen(QColor("#7d838b" if faded else "#eef0f2"))
+        fm = painter.fontMetrics()
+        name = inst.name + ("  (empty)" if inst.is_empty else "")
+        painter.drawText(QRect(text_left, rect.top() + 4, text_width, rect.height() // 2),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(name, Qt.TextElideMode.ElideRight, text_width))
+        sub_font = painter.font()
+        sub_font.setBold(False)
+        sub_font.setPointSizeF(max(7.0, sub_font.pointSizeF() - 1))
+        painter.setFont(sub_font)
+        painter.setPen(QColor("#6f757d" if faded else "#a3a9b1"))
+        prompt = inst.prompt or "no prompt yet"
+        painter.drawText(QRect(text_left, rect.top() + rect.height() // 2 - 2, text_width, rect.height() // 2),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(prompt, Qt.TextElideMode.ElideRight, text_width))
+        if inst.id in self.panel.missing_ids:
+            painter.drawPixmap(rects["warning"], icons.pixmap("warning", ICON * 2))
+        painter.setOpacity(1.0 if inst.visible else 0.55)
+        painter.drawPixmap(rects["visible"], icons.pixmap("visible" if inst.visible else "hidden", ICON * 2))
+        painter.setOpacity(1.0 if inst.locked else 0.45)
+        painter.drawPixmap(rects["locked"], icons.pixmap("locked" if inst.locked else "unlocked", ICON * 2))
+        painter.restore()
+
+    def editorEvent(self, event, model, option, index) -> bool:
+        if event.type() not in (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonPress,
+                                QEvent.Type.MouseButtonDblClick):
+            return False
+        inst = self.panel.instance_at_row(index.row())
+        if inst is None:
+            return False
+        pos = event.position().toPoint()
+        for field in ("visible", "locked"):
+            if self.icon_rects(option.rect)[field].adjusted(-3, -3, 3, 3).contains(pos):
+                if event.type() == QEvent.Type.MouseButtonRelease:
+                    self.panel.toggle(inst.id, field)
+                return True
+        return False
+
+    def helpEvent(self, event, view, option, index) -> bool:
+        from PySide6.QtWidgets import QToolTip
+
+        inst = self.panel.instance_at_row(index.row())
+        if inst is None:
+            return False
+        rects = self.icon_rects(option.rect)
+        pos = event.pos()
+        if rects["visible"].contains(pos):
+            tip = "Hide" if inst.visible else "Show"
+        elif rects["locked"].contains(pos):
+            tip = "Unlock" if inst.locked else "Lock (no drawing, erasing or moving)"
+        elif rects["warning"].contains(pos) and inst.id in self.panel.missing_ids:
+            tip = (f"“{inst.prompt or inst.name}” is not in the base prompt. AST needs each instance's "
+                   f"text inside the base prompt: use “Append to base prompt”.")
+        else:
+            tip = f"{inst.name}: {inst.prompt}" if inst.prompt else inst.name
+        QToolTip.showText(event.globalPos(), tip, view)
+        return True
+
+
+class InstanceListWidget(QListWidget):
+    row_moved = Signal(int, int)  # from row, to row (final position)
+
+    def dropEvent(self, event) -> None:
+        source = self.currentRow()
+        target = self.indexAt(event.position().toPoint())
+        where = self.dropIndicatorPosition()
+        if not target.isValid():
+            row = self.count()
+        else:
+            row = target.row() + (1 if where == QAbstractItemView.DropIndicatorPosition.BelowItem else 0)
+        if row > source:
+            row -= 1
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+        if source >= 0 and row != source:
+            self.row_moved.emit(source, row)
+
+
+class InstanceList(QWidget):
+    """The list of instances with add / duplicate / remove / raise / lower buttons."""
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.layout_model = document.layout
+        self.missing_ids: set[str] = set()
+        self._syncing = False
+        self.list = InstanceListWidget()
+        self.list.setItemDelegate(InstanceDelegate(self))
+        self.list.setMouseTracking(True)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setUniformItemSizes(True)
+        self.list.currentRowChanged.connect(self._on_current_row)
+        self.list.row_moved.connect(self.move_row)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.setSpacing(2)
+        self.buttons = {}
+        for name, tip, slot in (
+            ("add", "New empty instance (then draw it)", self.add_instance),
+            ("duplicate", "Duplicate the selected instance", self.duplicate_selected),
+            ("remove", "Remove the selected instance (Delete)", self.remove_selected),
+            ("raise", "Bring forward (z-order)", lambda: self.step_selected(+1)),
+            ("lower", "Send backward (z-order)", lambda: self.step_selected(-1)),
+        ):
+            b = QToolButton()
+            b.setIcon(icons.icon(name))
+            b.setIconSize(QSize(18, 18))
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.clicked.connect(slot)
+            buttons.addWidget(b)
+            self.buttons[name] = b
+            if name == "remove":
+                buttons.addStretch(1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 6, 6, 6)
+        box.setSpacing(4)
+        box.addWidget(self.list, 1)
+        box.addLayout(buttons)
+        self.layout_model.events.connect(self._on_event)
+        document.selection_changed.connect(self._select_row)
+        self.rebuild()
+
+    # ------------------------------------------------------------- model -> list
+    def instance_at_row(self, row: int) -> Instance | None:
+        insts = self.layout_model.instances
+        i = len(insts) - 1 - row
+        return insts[i] if 0 <= i < len(insts) else None
+
+    def row_of(self, instance_id: str) -> int:
+        return len(self.layout_model.instances) - 1 - self.layout_model.index_of(instance_id)
+
+    def rebuild(self) -> None:
+        self._syncing = True
+        try:
+            self.list.clear()
+            for inst in reversed(self.layout_model.instances):
+                item = QListWidgetItem()
+                item.setData(Qt.ItemDataRole.UserRole, inst.id)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+                self.list.addItem(item)
+            self._refresh_missing()
+        finally:
+            self._syncing = False
+        self._select_row(self.document.selected_id)
+        self._update_buttons()
+
+    def _refresh_missing(self) -> None:
+        self.missing_ids = {i.id for i in self.layout_model.instances_missing_from_base_prompt()}
+        self.list.viewport().update()
+
+    def _on_event(self, event) -> None:
+        if event.kind in ("instance_added", "instance_removed", "order_changed", "reset"):
+            self.rebuild()
+        elif event.kind in ("instance_changed", "prompts_changed", "geometry_changed"):
+            self._refresh_missing()
+
+    def _select_row(self, instance_id) -> None:
+        self._syncing = True
+        try:
+            if instance_id is None:
+                self.list.setCurrentRow(-1)
+                self.list.clearSelection()
+            else:
+                self.list.setCurrentRow(self.row_of(instance_id))
+        finally:
+            self._syncing = False
+        self._update_buttons()
+
+    def _on_current_row(self, row: int) -> None:
+        if self._syncing:
+            return
+        inst = self.instance_at_row(row)
+        self.document.select(inst.id if inst is not None else None)
+
+    def _update_buttons(self) -> None:
+        has = self.document.selected_id is not None
+        for name in ("duplicate", "remove", "raise", "lower"):
+            self.buttons[name].setEnabled(has)
+
+    # ------------------------------------------------------------------ edits
+    def _push(self, cmd) -> None:
+        self.document.undo_stack.push(cmd)
+
+    def add_instance(self) -> None:
+        layout = self.layout_model
+        from ast_core.document import next_colour
+
+        inst = Instance(name=layout.next_name(), color=next_colour(layout.used_colours()))
+        self._push(AddInstance(self.document, inst))
+
+    def duplicate_selected(self) -> None:
+        if self.document.selected_id:
+            self._push(duplicate_instance(self.document, self.document.selected_id))
+
+    def remove_selected(self) -> None:
+        if self.document.selected_id:
+            self._push(RemoveInstances(self.document, [self.document.selected_id]))
+
+    def step_selected(self, delta: int) -> None:
+        iid = self.document.selected_id
+        if iid is None:
+            return
+        index = self.layout_model.index_of(iid) + delta
+        if 0 <= index < len(self.layout_model.instances):
+            self._push(MoveInstance(self.document, iid, index))
+
+    def move_row(self, from_row: int, to_row: int) -> None:
+        """A drag in the list: the instance at ``from_row`` ends up at ``to_row``."""
+        inst = self.instance_at_row(from_row)
+        n = len(self.layout_model.instances)
+        if inst is None or not 0 <= to_row < n:
+            return
+        self._push(MoveInstance(self.document, inst.id, n - 1 - to_row))
+        self.document.select(inst.id)
+
+    def toggle(self, instance_id: str, field: str) -> None:
+        inst = self.layout_model.instance(instance_id)
+        if field == "visible":
+            verb = "Hide" if inst.visible else "Show"
+        else:
+            verb = "Unlock" if inst.locked else "Lock"
+        self._push(UpdateInstance(self.document, instance_id, {field: not getattr(inst, field)},
+                                  text=f"{verb} {inst.name}"))
+
+
+def instance_list_dock(document: Document, parent=None) -> QDockWidget:
+    dock = QDockWidget("Instances", parent)
+    dock.setObjectName("instances-dock")
+    dock.setWidget(InstanceList(document, dock))
+    return dock

@@ -1,0 +1,142 @@
+"""Base and background prompts; instance texts highlighted in their colours as you type."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtWidgets import (
+    QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
+)
+
+from .. import icons
+from ..commands import SetPrompts
+from ..document import Document
+from . import typing_sessions as typing
+from .instance_list import append_to_base_prompt_command
+
+
+def instance_spans(text: str, instances) -> list[tuple[int, int, str]]:
+    """(start, length, colour) of every case-insensitive occurrence of each instance's prompt."""
+    lower = text.lower()
+    spans = []
+    for inst in instances:
+        needle = inst.prompt.strip().rstrip(".").lower()
+        if not needle:
+            continue
+        start = lower.find(needle)
+        while start >= 0:
+            spans.append((start, len(needle), inst.color))
+            start = lower.find(needle, start + 1)
+    return spans
+
+
+class BasePromptHighlighter(QSyntaxHighlighter):
+    def __init__(self, document: Document, text_document) -> None:
+        super().__init__(text_document)
+        self.layout_model = document.layout
+
+    def highlightBlock(self, text: str) -> None:
+        for start, length, colour in instance_spans(text, self.layout_model.instances):
+            fmt = QTextCharFormat()
+            back = QColor(colour)
+            back.setAlpha(95)
+            fmt.setBackground(back)
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
+            fmt.setUnderlineColor(QColor(colour))
+            fmt.setForeground(QColor("#ffffff"))
+            self.setFormat(start, length, fmt)
+
+
+class PromptsPanel(QWidget):
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.layout_model = document.layout
+        self.base = QPlainTextEdit()
+        self.base.setPlaceholderText("The whole scene in one sentence; each instance's prompt should appear in it, "
+                                     "e.g. “a sunny beach with a yellow umbrella and a boy playing with a ball”")
+        self.base.setTabChangesFocus(True)
+        self.highlighter = BasePromptHighlighter(document, self.base.document())
+        self.background = QPlainTextEdit()
+        self.background.setPlaceholderText("What fills the rest of the canvas, e.g. “a sunny beach”")
+        self.background.setTabChangesFocus(True)
+        self.background.setMaximumHeight(64)
+        self.missing = QLabel()
+        self.missing.setProperty("role", "warning")
+        self.missing.setWordWrap(True)
+        self.append_all = QPushButton(icons.icon("append"), "Append missing")
+        self.append_all.setToolTip("Append the text of every flagged instance to the base prompt")
+        missing_row = QHBoxLayout()
+        missing_row.setContentsMargins(0, 0, 0, 0)
+        missing_row.addWidget(self.missing, 1)
+        missing_row.addWidget(self.append_all)
+
+        def heading(text: str) -> QLabel:
+            label = QLabel(text)
+            label.setProperty("role", "heading")
+            return label
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(8, 4, 8, 8)
+        box.setSpacing(3)
+        box.addWidget(heading("Base prompt"))
+        box.addWidget(self.base, 1)
+        box.addLayout(missing_row)
+        box.addWidget(heading("Background prompt"))
+        box.addWidget(self.background)
+        for w in (self.base, self.background):
+            typing.watch(w)
+        self.base.textChanged.connect(self._base_edited)
+        self.background.textChanged.connect(self._background_edited)
+        self.append_all.clicked.connect(self.append_missing)
+        self.layout_model.events.connect(self._on_event)
+        self.refresh()
+
+    def _base_edited(self) -> None:
+        text = self.base.toPlainText()
+        if text != self.layout_model.base_prompt:
+            self.document.undo_stack.push(SetPrompts(self.document, base=text, typing_session=typing.current()))
+
+    def _background_edited(self) -> None:
+        text = self.background.toPlainText()
+        if text != self.layout_model.background_prompt:
+            self.document.undo_stack.push(SetPrompts(self.document, background=text,
+                                                     typing_session=typing.current()))
+
+    def append_missing(self) -> None:
+        missing = [i for i in self.layout_model.instances_missing_from_base_prompt() if i.prompt.strip()]
+        if not missing:
+            return
+        stack = self.document.undo_stack
+        stack.beginMacro("Append missing instances to the base prompt")
+        for inst in missing:
+            stack.push(append_to_base_prompt_command(self.document, inst.id))
+        stack.endMacro()
+
+    def _on_event(self, event) -> None:
+        if event.kind in ("prompts_changed", "reset"):
+            self.refresh()
+        elif event.kind in ("instance_added", "instance_removed", "instance_changed", "order_changed"):
+            self.highlighter.rehighlight()
+            self._refresh_missing()
+
+    def refresh(self) -> None:
+        typing.set_text_quietly(self.base, self.layout_model.base_prompt)
+        typing.set_text_quietly(self.background, self.layout_model.background_prompt)
+        self.highlighter.rehighlight()
+        self._refresh_missing()
+
+    def _refresh_missing(self) -> None:
+        missing = self.layout_model.instances_missing_from_base_prompt()
+        with_text = [i for i in missing if i.prompt.strip()]
+        if missing:
+            names = ", ".join(i.name for i in missing[:4]) + (" …" if len(missing) > 4 else "")
+            self.missing.setText(f"⚠ Not in the base prompt: {names}")
+        self.missing.setVisible(bool(missing))
+        self.append_all.setVisible(bool(with_text))
+
+
+def prompts_dock(document: Document, parent=None) -> QDockWidget:
+    dock = QDockWidget("Prompts", parent)
+    dock.setObjectName("prompts-dock")
+    dock.setWidget(PromptsPanel(document, dock))
+    return dock
