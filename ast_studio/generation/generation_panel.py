@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -34,8 +35,12 @@ from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settin
 
 log = logging.getLogger(__name__)
 
-SEED_MODE_LABELS = {"fixed": "Fixed", "random": "Random", "increment": "Increment after each render"}
-METHOD_LABELS = {"ast": "AST (regions control attention)", "none": "None (plain prompt)"}
+SEED_MODE_LABELS = {"fixed": "Fixed", "random": "Random", "increment": "Increment"}
+SEED_MODE_TIPS = {"fixed": "Every render uses this seed", "random": "Every render draws a new seed (kept in the history)",
+                  "increment": "After each render the seed goes up by one"}
+METHOD_LABELS = {"ast": "AST", "none": "None (plain FLUX)"}
+METHOD_TIPS = {"ast": "Each instance's region attends to its own words (AST attention modulation)",
+               "none": "The base prompt alone, no regional control (for comparison)"}
 MESSAGE_STYLE = {
     "error": "background: #4a2326; color: #ffd7d9; border: 1px solid #8c3b41; border-radius: 4px; padding: 6px;",
     "warning": "background: #47401f; color: #fbe9a6; border: 1px solid #8a7a2e; border-radius: 4px; padding: 6px;",
@@ -129,9 +134,11 @@ class GenerationPanel(QWidget):
         self.seed_mode = QComboBox()
         for key, label in SEED_MODE_LABELS.items():
             self.seed_mode.addItem(label, key)
+            self.seed_mode.setItemData(self.seed_mode.count() - 1, SEED_MODE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         self.method = QComboBox()
         for key, label in METHOD_LABELS.items():
             self.method.addItem(label, key)
+            self.method.setItemData(self.method.count() - 1, METHOD_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Size", self.size_label)
@@ -184,19 +191,28 @@ class GenerationPanel(QWidget):
         self.status.setStyleSheet("color: #9aa0a8;")
         self.messages = MessageArea()
 
+        # The run controls stay on top; the settings scroll under them in a short dock.
+        self.settings_box = QWidget()
+        settings = QVBoxLayout(self.settings_box)
+        settings.setContentsMargins(0, 0, 6, 0)
+        settings.addWidget(_heading("Model"))
+        settings.addLayout(model_row)
+        settings.addWidget(_heading("Settings"))
+        settings.addLayout(form)
+        settings.addWidget(self.quick)
+        settings.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.settings_box)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 8)
-        layout.addWidget(_heading("Model"))
-        layout.addLayout(model_row)
-        layout.addWidget(_heading("Settings"))
-        layout.addLayout(form)
-        layout.addWidget(self.quick)
-        layout.addSpacing(6)
+        layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.generate_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.messages)
-        layout.addStretch(1)
+        layout.addWidget(self.scroll, 1)
 
         self.steps.valueChanged.connect(lambda v: self._set("steps", int(v)))
         self.guidance.valueChanged.connect(lambda v: self._set("guidance", round(float(v), 3)))

@@ -19,7 +19,7 @@ import logging
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea
+from PySide6.QtWidgets import QApplication, QDockWidget
 
 from . import events as ev
 from . import history
@@ -44,6 +44,7 @@ class GenerationUi(QObject):
         super().__init__(parent)
         self.document = document
         self.qsettings = qsettings
+        self._owns_runner = runner is None
         self.runner = runner or GenerationRunner(self)
         self.panel = GenerationPanel(document, qsettings)
         self.preview = PreviewPane()
@@ -113,7 +114,8 @@ class GenerationUi(QObject):
         from PySide6.QtGui import QImage
 
         image = QImage.fromData(render.image_png, "PNG")
-        self.preview.show_image(image, layout, "Render · " + history.summary(render))
+        self.preview.show_image(image, layout, "Render · " + history.short_summary(render))
+        self.preview.caption.setToolTip(history.summary(render))
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event) -> None:
@@ -144,7 +146,8 @@ class GenerationUi(QObject):
         if after != settings:
             doc.set_part("settings", project_settings_with(doc.settings, after))
         last = added[-1]
-        self.preview.show_image(event.images[-1], event.job.layout, "Render · " + history.summary(last))
+        self.preview.show_image(event.images[-1], event.job.layout, "Render · " + history.short_summary(last))
+        self.preview.caption.setToolTip(history.summary(last))
         self.history.select(last.id)
         self.status.emit(f"Rendered in {event.seconds:.1f} s; added to the history.")
         for r in added:
@@ -168,12 +171,8 @@ class GenerationUi(QObject):
 
     # ------------------------------------------------------------------ main window
     def docks(self, parent=None) -> tuple[QDockWidget, QDockWidget, QDockWidget]:
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.panel)
         out = []
-        for title, name, widget in (("Generate", "generate-dock", scroll), ("Preview", "preview-dock", self.preview),
+        for title, name, widget in (("Generate", "generate-dock", self.panel), ("Preview", "preview-dock", self.preview),
                                     ("History", "history-dock", self.history)):
             dock = QDockWidget(title, parent)
             dock.setObjectName(name)
@@ -184,10 +183,14 @@ class GenerationUi(QObject):
     def install(self, window) -> None:
         """Dock the panels into ``window`` (a MainWindow) and add the Generate menu."""
         generate_dock, preview_dock, history_dock = self.docks(window)
-        self.generate_dock = window.add_panel(generate_dock, Qt.DockWidgetArea.RightDockWidgetArea)
+        # left column, full height: the preview above the Generate panel; the history strip at the bottom
+        window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.preview_dock = window.add_panel(preview_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.generate_dock = window.add_panel(generate_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
+        window.splitDockWidget(self.preview_dock, self.generate_dock, Qt.Orientation.Vertical)
         self.history_dock = window.add_panel(history_dock, Qt.DockWidgetArea.BottomDockWidgetArea)
-        window.resizeDocks([self.preview_dock], [420], Qt.Orientation.Horizontal)
+        window.resizeDocks([self.preview_dock], [400], Qt.Orientation.Horizontal)
+        window.resizeDocks([self.preview_dock, self.generate_dock], [330, 420], Qt.Orientation.Vertical)
         menu = window.menu("generate", "&Generate")
         self.generate_action = QAction("&Generate", window)
         self.generate_action.setShortcut(QKeySequence("Ctrl+Return"))
@@ -207,6 +210,16 @@ class GenerationUi(QObject):
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+
+    def close(self) -> None:
+        """Stop listening to the runner (and stop it, if this object created it)."""
+        for signal, slot in ((self.runner.event, self._on_event), (self.runner.busy_changed, self.panel.set_busy)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+        if self._owns_runner:
+            self.runner.shutdown()
 
     def shutdown(self) -> None:
         self.runner.shutdown()

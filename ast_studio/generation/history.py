@@ -108,6 +108,13 @@ def summary(render: Render) -> str:
             f"guidance {s.get('guidance', '?')} · seed {s.get('seed', '?')} · {method} · {model}")
 
 
+def short_summary(render: Render) -> str:
+    """Seed, steps and method: what tells two renders of one layout apart."""
+    s = (render.parameters or {}).get("settings") or {}
+    method = "AST" if s.get("method") == "ast" else "no AST"
+    return f"seed {s.get('seed', '?')} · {s.get('steps', '?')} steps · {method}"
+
+
 def png_with_metadata(render: Render) -> bytes:
     """The render's image as PNG with its parameters, prompt, layout and schedule in text chunks."""
     from PIL import Image, PngImagePlugin

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -59,23 +58,23 @@ class HistoryPanel(QWidget):
         self.strip.setWrapping(False)
         self.strip.setMovement(QListView.Movement.Static)
         self.strip.setIconSize(QSize(THUMB, THUMB))
-        self.strip.setGridSize(QSize(THUMB + 12, THUMB + 12))
-        self.strip.setFixedHeight(THUMB + 34)
+        self.strip.setGridSize(QSize(THUMB + 12, THUMB + 26))
+        self.strip.setFixedHeight(THUMB + 46)
         self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.strip.itemClicked.connect(self._on_clicked)
         self.strip.currentItemChanged.connect(lambda *_: self._update_buttons())
 
         self.empty = QLabel("Finished renders appear here.")
         self.empty.setStyleSheet("color: #9aa0a8;")
-        self.restore = QToolButton()
-        self.restore.setText("Restore parameters")
-        self.restore.setToolTip("Set the generation settings and the schedule to those of this render")
-        self.restore.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.restore = QPushButton("Restore parameters")
+        self.restore.setToolTip("Set the generation settings and the schedule (and optionally the layout) "
+                                "to those of this render; one undo step")
         menu = QMenu(self.restore)
-        self.restore_all_action = menu.addAction("Restore parameters and layout")
+        self.restore_settings_action = menu.addAction("Settings and schedule")
+        self.restore_settings_action.triggered.connect(lambda: self.restore_selected(with_layout=False))
+        self.restore_all_action = menu.addAction("Settings, schedule and layout")
         self.restore_all_action.triggered.connect(lambda: self.restore_selected(with_layout=True))
         self.restore.setMenu(menu)
-        self.restore.clicked.connect(lambda: self.restore_selected(with_layout=False))
         self.export = QPushButton("Export PNG…")
         self.export.clicked.connect(self._export_dialog)
         self.delete = QPushButton("Delete")
@@ -108,7 +107,8 @@ class HistoryPanel(QWidget):
         self.strip.blockSignals(True)
         self.strip.clear()
         for render in reversed(self.document.renders):  # newest first
-            item = QListWidgetItem(QIcon(thumbnail(render.image_png)), "")
+            seed = (render.parameters or {}).get("settings", {}).get("seed", "")
+            item = QListWidgetItem(QIcon(thumbnail(render.image_png)), f"seed {seed}" if seed != "" else "")
             item.setData(ROLE_ID, render.id)
             item.setToolTip(history.summary(render) + (f"\n{render.created}" if render.created else ""))
             self.strip.addItem(item)
@@ -161,19 +161,26 @@ class HistoryPanel(QWidget):
         except ValueError as e:
             self.message.emit(f"This render's layout snapshot cannot be read: {e}")
             return False
-        stack.beginMacro("Restore render parameters" + (" and layout" if with_layout else ""))
+        commands = []
+        cmd = restore_settings_command(doc, history.render_settings_of(render))
+        if cmd is not None:
+            commands.append(cmd)
+        schedule = history.schedule_of(render)
+        if schedule != doc.schedule:
+            commands.append(SetSchedule(doc, doc.schedule, schedule, "Restore schedule"))
+        if layout is not None and not layout.same_as(doc.layout):
+            commands.append(RestoreLayout(doc, layout))
+        what = "parameters" + (" and layout" if with_layout else "")
+        if not commands:
+            self.message.emit(f"The {what} already match this render.")
+            return True
+        stack.beginMacro(f"Restore render {what}")
         try:
-            cmd = restore_settings_command(doc, history.render_settings_of(render))
-            if cmd is not None:
+            for cmd in commands:
                 stack.push(cmd)
-            schedule = history.schedule_of(render)
-            if schedule != doc.schedule:
-                stack.push(SetSchedule(doc, doc.schedule, schedule, "Restore schedule"))
-            if layout is not None and not layout.same_as(doc.layout):
-                stack.push(RestoreLayout(doc, layout))
         finally:
             stack.endMacro()
-        self.message.emit("Restored the parameters" + (" and layout" if with_layout else "") + " of the render.")
+        self.message.emit(f"Restored the {what} of the render.")
         return True
 
     def delete_selected(self) -> bool:

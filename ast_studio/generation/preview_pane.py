@@ -80,8 +80,8 @@ class PreviewView(QWidget):
             p.setPen(QPen(QColor("#8a9099")))
             p.drawText(target, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
         else:
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
-                            self.image.width() >= target.width())
+            # smooth scaling: a 1/8-size latent preview reads as a soft image, not as blocks
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             p.drawImage(target, self.image)
         if self.show_outlines and self.layout_snapshot is not None:
             self._paint_outlines(p, target)
@@ -147,6 +147,8 @@ class PreviewPane(QWidget):
         self.view = PreviewView()
         self.caption = QLabel("")
         self.caption.setStyleSheet("color: #9aa0a8;")
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption.setMinimumWidth(40)
         self.outlines = QCheckBox("Outlines")
         self.outlines.setToolTip("Draw the instance outlines on top of the image")
         self.outlines.setChecked(True)
@@ -175,10 +177,11 @@ class PreviewPane(QWidget):
         if isinstance(image, np.ndarray):
             image = qimage_from_rgb(image)
         self.view.set_image(image, layout)
-        self.caption.setText(caption)
+        self.set_caption(caption)
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)
+        self.caption.setToolTip(text)
 
     def clear(self, canvas_size: tuple[int, int] | None = None) -> None:
         self.view.image = None

@@ -37,6 +37,7 @@ class GenerationWorker(QObject):
         self._loaded = None
         self._loaded_key: tuple | None = None
         self.loads = 0  # how many times a model was loaded (the cache is visible to tests)
+        self.steps_done = 0  # steps finished by the running job (read from any thread)
 
     def request_cancel(self) -> None:
         """Thread-safe: the running job stops at the end of its current step."""
@@ -52,6 +53,7 @@ class GenerationWorker(QObject):
     @Slot(object)
     def run(self, job: ev.GenerationJob) -> None:
         steps_done = 0
+        self.steps_done = 0
         t0 = time.perf_counter()
         try:
             loaded = self._model_for(job)
@@ -65,6 +67,7 @@ class GenerationWorker(QObject):
                 nonlocal steps_done
                 ended = time.perf_counter()
                 steps_done = int(info.step)  # 1-based: the step that just finished
+                self.steps_done = steps_done
                 preview = None
                 try:
                     preview = engine_run.preview_rgb(info, loaded)
