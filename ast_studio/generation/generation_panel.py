@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from . import events as ev
 from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
 from .model_settings import ModelSettings, load_model_settings
-from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settings_from_project, render_size
+from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settings_from_project
 
 log = logging.getLogger(__name__)
 
@@ -247,11 +247,7 @@ class GenerationPanel(QWidget):
 
     def _show_size(self) -> None:
         layout = self.document.layout
-        w, h = render_size(layout.width, layout.height)
-        text = f"{layout.width} × {layout.height} (canvas)"
-        if (w, h) != (layout.width, layout.height):
-            text += f" → renders {w} × {h}"
-        self.size_label.setText(text)
+        self.size_label.setText(f"{layout.width} × {layout.height} (canvas)")
 
     def refresh(self) -> None:
         """Show the document's settings and schedule."""

@@ -27,7 +27,7 @@ from .generation_panel import GenerationPanel
 from .history_panel import HistoryPanel
 from .model_settings_dialog import ModelSettingsDialog
 from .preview_pane import PreviewPane
-from .render_settings import project_settings_with, render_settings_from_project, render_size
+from .render_settings import project_settings_with, render_settings_from_project
 from .worker import GenerationRunner
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class GenerationUi(QObject):
         job = ev.GenerationJob(
             layout=layout,
             schedule=copy.deepcopy(doc.schedule),
-            settings=settings.engine_settings(*render_size(layout.width, layout.height), seed),
+            settings=settings.engine_settings(layout.width, layout.height, seed),
             model=model,
             parameters={"render_settings": settings.to_dict()},
         )

@@ -57,19 +57,6 @@ class RenderSettings:
 
 
 DEFAULTS = RenderSettings()
-SIZE_MULTIPLE = 16  # FLUX: 8x VAE, 2x2 patches
-SIZE_RANGE = (64, 4096)
-
-
-def render_size(width: int, height: int) -> tuple[int, int]:
-    """The image size for a canvas: each side rounded to the nearest multiple of 16 in 64..4096
-    (the masks are scaled from the canvas, so the layout keeps its own size)."""
-    def side(v: int) -> int:
-        v = int(v / SIZE_MULTIPLE + 0.5) * SIZE_MULTIPLE  # half up
-        return max(SIZE_RANGE[0], min(SIZE_RANGE[1], v))
-
-    return side(width), side(height)
-
 
 def _int(d: dict, key: str, lo: int, hi: int, default: int) -> int:
     v = d.get(key, default)

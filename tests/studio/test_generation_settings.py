@@ -13,7 +13,6 @@ from ast_studio.generation.render_settings import (
     RenderSettings,
     project_settings_with,
     render_settings_from_project,
-    render_size,
 )
 
 
@@ -63,12 +62,6 @@ def test_seed_modes():
     rnd = RenderSettings(seed=7, seed_mode="random")
     seeds = {rnd.seed_for_run(rng) for _ in range(5)}
     assert len(seeds) == 5 and rnd.after_run(123) == rnd
-
-
-def test_render_size_rounds_the_canvas_to_multiples_of_16():
-    assert render_size(1024, 768) == (1024, 768)
-    assert render_size(1000, 750) == (1008, 752)
-    assert render_size(10, 9000) == (64, 4096)
 
 
 def test_panel_edits_are_undoable_and_merge(panel):
