@@ -51,6 +51,8 @@ class GenerationUi(QObject):
         self.history = HistoryPanel(document)
         self.last_error: ev.Error | None = None
         self._job_layout = None
+        self._content = 0  # bumped when the document's content is replaced (new / open)
+        self._job_content: dict[int, int] = {}  # job id -> content number it was made from
         self.preview.view.set_canvas_size(document.layout.width, document.layout.height)
 
         self.panel.generate_requested.connect(self.generate)
@@ -88,6 +90,7 @@ class GenerationUi(QObject):
         job = self.runner.start(job)
         if job is not None:
             self._job_layout = layout
+            self._job_content[job.id] = self._content
             self.preview.set_caption("Starting…")
             w, h = job.settings["width"], job.settings["height"]
             self.status.emit(f"Rendering {w}×{h}, {settings.steps} steps, seed {seed}…")
@@ -135,6 +138,9 @@ class GenerationUi(QObject):
 
     def _on_finished(self, event: ev.Finished) -> None:
         doc = self.document
+        if self._job_content.pop(event.job_id, self._content) != self._content:
+            self.status.emit("A render finished for a project that is no longer open; it was not kept.")
+            return
         added = [history.render_from_finished(event, i) for i in range(len(event.images))]
         if not added:
             self.status.emit("The render finished without an image.")
@@ -154,6 +160,7 @@ class GenerationUi(QObject):
             self.render_added.emit(r)
 
     def _on_document_replaced(self) -> None:
+        self._content += 1
         if self.runner.busy:
             self.runner.cancel()
         self.preview.clear((self.document.layout.width, self.document.layout.height))

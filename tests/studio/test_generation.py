@@ -355,3 +355,59 @@ def qtbot_app():
     from PySide6.QtWidgets import QApplication
 
     return QApplication.instance()
+
+
+def test_torch_runs_on_the_worker_thread_only(qtbot, studio, monkeypatch):
+    import threading
+
+    from ast_studio.generation import engine_run
+
+    threads = []
+    real_load, real_run = engine_run.load, engine_run.run
+
+    def load(model):
+        threads.append(("load", threading.current_thread()))
+        return real_load(model)
+
+    def run(job, loaded, on_step, cancel):
+        threads.append(("run", threading.current_thread()))
+        return real_run(job, loaded, on_step, cancel)
+
+    monkeypatch.setattr(engine_run, "load", load)
+    monkeypatch.setattr(engine_run, "run", run)
+    studio.runner.release_model()  # force a load inside this job
+    studio.panel.steps.setValue(1)
+    assert isinstance(run_to_end(qtbot, studio), ev.Finished)
+    assert [name for name, _ in threads] == ["load", "run"]
+    assert all(t is not threading.main_thread() for _, t in threads)
+
+
+def test_a_render_finishing_after_the_project_was_replaced_is_not_kept(qtbot, studio):
+    doc = studio.document
+    studio.panel.steps.setValue(2)
+    with qtbot.waitSignal(studio.runner.busy_changed, timeout=TIMEOUT, check_params_cb=lambda busy: not busy):
+        studio.generate()
+        doc.reset(two_animals())  # File > New while rendering: the job is cancelled or discarded
+    assert doc.renders == [] and not doc.is_modified
+
+
+def test_importing_the_studio_generation_ui_does_not_load_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from ast_studio.document import Document\n"
+        "from ast_studio.generation import GenerationUi\n"
+        f"ui = GenerationUi(Document(), QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat))\n"
+        "ui.panel.steps.setValue(3)\n"
+        "ui.shutdown()\n"
+        "print('torch' in sys.modules, 'diffusers' in sys.modules)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False False"
