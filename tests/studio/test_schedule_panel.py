@@ -395,3 +395,18 @@ def test_the_dock_in_the_main_window_edits_the_windows_document(qtbot, tmp_path)
     assert panel.preset_combo.currentText() == OFF
     assert not panel.heatmap.values().any()
     doc.undo_stack.clear()
+
+
+def test_the_panel_never_loads_torch():
+    """The GUI thread draws the schedule from numpy alone (torch loads with the first render)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom PySide6.QtWidgets import QApplication\napp = QApplication([])\n"
+            "from ast_studio.document import Document\nfrom ast_studio.schedule import SchedulePanel\n"
+            "panel = SchedulePanel(Document())\npanel.set_kind('i2t')\n"
+            "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
