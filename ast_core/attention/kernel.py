@@ -1,0 +1,173 @@
+"""The exact AST modulation of one joint attention call, memory-light.
+
+For query row ``i`` and key ``j`` with scores ``S = QK^T * scale`` and ``P = softmax_j(S)``::
+
+    P'[i,j] = P[i,j] * exp(c[i,j] * (M[i,j] - P[i,j]))      c = a[i] * w * treg of the block
+    out[i]  = sum_j P'[i,j] V[j] / sum_j P'[i,j]
+
+which is the method page's ``softmax(S + cM - c exp(S - lse))``. Rows are processed in chunks
+that hold whole rows, so the ``lse`` and the modified softmax come from one score block of
+``[chunk, N]`` per head; ``c*M`` is rebuilt per chunk from per-token membership tables
+(``M = row_members @ col_members``), shared by every head and batch item. Peak extra memory
+is ``3 * chunk * N`` floats plus the output, never ``N x N``.
+
+Rows whose group has no modulated block go through ``scaled_dot_product_attention``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+DEFAULT_CHUNK_ROWS = 256
+
+
+@dataclass
+class BlockModulation:
+    """One modulated block for a group of query rows.
+
+    ``columns`` = ``(start, end)`` key tokens of the block; ``coef`` ``[R]`` is
+    ``c = a[i] * w * treg`` for each row of the group; ``M[i, j] = row_members[i] @
+    col_members[:, j]`` (+1 on the diagonal when ``identity``, for T2T).
+    """
+
+    columns: tuple[int, int]
+    coef: torch.Tensor
+    row_members: torch.Tensor
+    col_members: torch.Tensor
+    identity: bool = False
+
+
+@dataclass
+class RowGroup:
+    """Query rows ``[start, end)`` and the blocks modulated for them (none = plain rows)."""
+
+    rows: tuple[int, int]
+    blocks: list[BlockModulation] = field(default_factory=list)
+
+
+def _compute_dtype(t: torch.Tensor) -> torch.dtype:
+    return t.dtype if t.dtype in (torch.float32, torch.float64) else torch.float32
+
+
+def _scaled_map(block: BlockModulation, r0: int, r1: int, group_start: int,
+                dtype: torch.dtype) -> torch.Tensor:
+    """``c[i] * M[i, block columns]`` for rows ``r0..r1`` (absolute) of the group."""
+    lo, hi = r0 - group_start, r1 - group_start
+    coef = block.coef[lo:hi].to(dtype)
+    weighted = block.row_members[lo:hi].to(dtype) * coef[:, None]
+    cm = weighted @ block.col_members.to(dtype)
+    if block.identity:
+        c0 = block.columns[0]
+        idx = torch.arange(r1 - r0, device=cm.device)
+        cm[idx, idx + (r0 - c0)] += coef
+    return cm
+
+
+def modulated_probabilities_chunk(
+    scores: torch.Tensor,
+    blocks: list[tuple[tuple[int, int], torch.Tensor, torch.Tensor]],
+    scratch: torch.Tensor,
+) -> torch.Tensor:
+    """In place: ``scores`` [C, N] -> unnormalised ``P'``; returns the row sums [C, 1].
+
+    ``blocks`` = ``[((c0, c1), cM [C, c1-c0], -c [C, 1]), ...]``; ``scratch`` is [C, N].
+    """
+    torch.ops.aten._softmax.out(scores, -1, False, out=scores)
+    for (c0, c1), cm, negc in blocks:
+        p = scores[:, c0:c1]
+        t = scratch[:, c0:c1]
+        torch.addcmul(cm, p, negc, out=t)
+        t.exp_()
+        p.mul_(t)
+    return scores.sum(-1, keepdim=True)
+
+
+def _mask_for(attn_mask: torch.Tensor | None, b: int, h: int, r0: int, r1: int,
+              shape: tuple[int, int, int, int]) -> torch.Tensor | None:
+    if attn_mask is None:
+        return None
+    m = attn_mask.expand(shape) if attn_mask.dim() == 4 else attn_mask.expand(shape[-2:])
+    return m[b, h, r0:r1] if m.dim() == 4 else m[r0:r1]
+
+
+def modulated_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    groups: list[RowGroup],
+    *,
+    scale: float | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    attn_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Joint attention with the AST modulation; tensors are ``[B, N, H, D]`` (diffusers).
+
+    ``groups`` must cover the query rows ``0..N-1`` in order. ``attn_mask`` (optional) is a
+    bool (True = attend) or additive float mask broadcastable to ``[B, H, N, N]``; it
+    enters the scores before the softmax, as in SDPA.
+    """
+    B, N, H, D = query.shape
+    expected = 0
+    for g in groups:
+        if g.rows[0] != expected or g.rows[1] <= g.rows[0]:
+            raise ValueError("groups: must cover the query rows contiguously in order")
+        expected = g.rows[1]
+    if expected != N:
+        raise ValueError(f"groups: cover {expected} rows, the sequence has {N}")
+    if scale is None:
+        scale = D ** -0.5
+    dtype = _compute_dtype(query)
+    q = query if query.dtype == dtype else query.to(dtype)
+    k = key if key.dtype == dtype else key.to(dtype)
+    v = value if value.dtype == dtype else value.to(dtype)
+    out = torch.empty(B, N, H, D, dtype=dtype, device=query.device)
+    mask_shape = (B, H, N, N)
+    float_mask = None
+    if attn_mask is not None and attn_mask.dtype == torch.bool:
+        float_mask = torch.zeros(attn_mask.shape, dtype=dtype, device=query.device)
+        float_mask.masked_fill_(~attn_mask, float("-inf"))
+    elif attn_mask is not None:
+        float_mask = attn_mask.to(dtype)
+
+    chunk_rows = max(1, int(chunk_rows))
+    scores = scratch = None
+    for group in groups:
+        g0, g1 = group.rows
+        if not group.blocks:
+            sub_mask = None
+            if float_mask is not None:
+                fm = float_mask.expand(mask_shape) if float_mask.dim() == 4 else \
+                    float_mask.expand(mask_shape[-2:])
+                sub_mask = fm[..., g0:g1, :]
+            o = F.scaled_dot_product_attention(
+                q[:, g0:g1].transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                attn_mask=sub_mask, scale=scale,
+            )
+            out[:, g0:g1] = o.transpose(1, 2)
+            continue
+        if scores is None:
+            scores = torch.empty(min(chunk_rows, N), N, dtype=dtype, device=query.device)
+            scratch = torch.empty_like(scores)
+        for r0 in range(g0, g1, chunk_rows):
+            r1 = min(r0 + chunk_rows, g1)
+            C = r1 - r0
+            prepared = [
+                (blk.columns, _scaled_map(blk, r0, r1, g0, dtype),
+                 -blk.coef[r0 - g0:r1 - g0].to(dtype)[:, None])
+                for blk in group.blocks
+            ]
+            s_buf, t_buf = scores[:C], scratch[:C]
+            for b in range(B):
+                for h in range(H):
+                    qc = q[b, r0:r1, h] * scale
+                    torch.mm(qc, k[b, :, h].t(), out=s_buf)
+                    m = _mask_for(float_mask, b, h, r0, r1, mask_shape)
+                    if m is not None:
+                        s_buf.add_(m)
+                    z = modulated_probabilities_chunk(s_buf, prepared, t_buf)
+                    o = torch.mm(s_buf, v[b, :, h])
+                    o.div_(z)
+                    out[b, r0:r1, h] = o
+    return out if out.dtype == query.dtype else out.to(query.dtype)

@@ -1,0 +1,339 @@
+"""AST attention: kernel and FLUX processors against a dense float64 form of the formula."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from diffusers import FluxTransformer2DModel
+from diffusers.models.transformers import transformer_flux
+
+from ast_core.attention import (
+    ASTAttention,
+    ModulationInputs,
+    TokenTables,
+    build_row_groups,
+    modulated_attention,
+)
+from ast_core.schedule import LayerBand, LayerPlan, PowerCurve, Schedule
+
+# ----------------------------------------------------------------------------- reference
+
+
+def dense_reference(q, k, v, inputs: ModulationInputs, plan: LayerPlan, strength: dict,
+                    sizereg_image: float, sizereg_text: float, mask=None) -> torch.Tensor:
+    """The method page written out densely in float64: P, M, P*exp(c(M-P)), renormalise."""
+    q, k, v = q.double(), k.double(), v.double()
+    B, N, H, D = q.shape
+    T = inputs.text_len
+    hw = N - T
+    segs = inputs.segment_masks.double()
+    num = segs.shape[0]
+
+    def indicator(tokens):
+        ind = torch.zeros(T, dtype=torch.float64)
+        for t in tokens:
+            ind[t] = 1.0
+        return ind
+
+    m_ii = sum(torch.outer(segs[s], segs[s]) for s in range(num))
+    m_inst = sum((torch.outer(segs[s], segs[s]) for s in range(1, num)),
+                 torch.zeros(hw, hw, dtype=torch.float64))
+    a_img = 1 - sizereg_image * m_ii.sum(1) / hw
+    a_inst = 1 - sizereg_image * m_inst.sum(1) / hw
+    spans = [indicator(inputs.segment_spans[s]) for s in range(num)]
+    m_tt = torch.eye(T, dtype=torch.float64) + sum(torch.outer(x, x) for x in spans)
+    a_txt = 1 - sizereg_text * m_tt.sum(1) / T
+    maps = {
+        "background": torch.outer(segs[0], spans[0]),
+        "instance": torch.zeros(hw, T, dtype=torch.float64),
+        "attribute": torch.zeros(hw, T, dtype=torch.float64),
+    }
+    for s in range(1, num):
+        attrs = inputs.attribute_tokens[s]
+        rest = [t for t in inputs.segment_spans[s] if t not in attrs]
+        maps["instance"] += torch.outer(segs[s], indicator(rest))
+        maps["attribute"] += torch.outer(segs[s], indicator(attrs))
+    factors = {"a_img": a_img, "a_inst": a_inst}
+
+    M = torch.zeros(N, N, dtype=torch.float64)
+    C = torch.zeros(N, N, dtype=torch.float64)
+    if plan.t2t:
+        M[:T, :T] = m_tt
+        C[:T, :T] = (a_txt * strength["t2t"])[:, None]
+    if plan.i2t_maps:
+        M[T:, :T] = sum(maps[name] for name in plan.i2t_maps)
+        C[T:, :T] = (factors[plan.i2t_row_factor] * strength["i2t"])[:, None]
+    if plan.i2i:
+        M[T:, T:] = m_ii
+        C[T:, T:] = (factors[plan.i2i_row_factor] * strength["i2i"])[:, None]
+
+    S = torch.einsum("bnhd,bmhd->bhnm", q, k) / math.sqrt(D)
+    if mask is not None:
+        S = S + mask.double() if mask.dtype != torch.bool else \
+            S.masked_fill(~mask, float("-inf"))
+    P = torch.softmax(S, -1)
+    P1 = P * torch.exp(C * (M - P))
+    P2 = P1 / P1.sum(-1, keepdim=True)
+    return torch.einsum("bhnm,bmhd->bnhd", P2, v)
+
+
+# ----------------------------------------------------------------------------- inputs
+
+GRID = (5, 6)  # rows, cols
+TEXT = 16
+
+
+def make_inputs(text_len: int = TEXT, grid=GRID) -> ModulationInputs:
+    """Three instances, two overlapping, three pixels in no segment, a long span, padding."""
+    rows, cols = grid
+    hw = rows * cols
+    inst = torch.zeros(3, rows, cols, dtype=torch.bool)
+    inst[0, 0:3, 0:3] = True
+    inst[1, 2:5, 2:5] = True          # overlaps instance 1 on [2, 2]
+    inst[2, 0:2, 4:6] = True
+    covered = inst.any(0)
+    background = ~covered
+    background[4, 0] = background[4, 1] = background[3, 0] = False  # pixels in no segment
+    masks = torch.cat([background[None], inst]).reshape(4, hw)
+    spans = [[1, 2], list(range(3, 11)), [11, 12], [12, 13, 14]]  # 0 and 15: end/padding
+    attrs = [[], [3, 4], [], [14]]
+    return ModulationInputs(masks, text_len, spans, attrs)
+
+
+PLANS = {
+    "i2i": LayerPlan(i2i=True),
+    "t2t": LayerPlan(t2t=True),
+    "i2t-instance": LayerPlan(i2t_maps=frozenset({"instance"}), i2t_row_factor="a_inst"),
+    "i2t-instance-background": LayerPlan(i2i=True, t2t=True,
+                                         i2t_maps=frozenset({"instance", "background"}),
+                                         i2t_row_factor="a_img"),
+    "i2t-instance-attribute": LayerPlan(i2i=True, t2t=True,
+                                        i2t_maps=frozenset({"instance", "attribute"})),
+    "attribute-only": LayerPlan(i2t_maps=frozenset({"attribute"})),
+    "all-maps-a_inst-i2i": LayerPlan(i2i=True, t2t=True, i2i_row_factor="a_inst",
+                                     i2t_maps=frozenset({"instance", "background",
+                                                         "attribute"})),
+}
+STRENGTH = {"i2i": 3.5, "t2t": 3.5 * 0.7, "i2t": 5.0}
+
+
+def qkv(B=2, N=TEXT + 30, H=2, D=8, seed=0, spread=2.0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(B, N, H, D, generator=g) * spread for _ in range(3)]
+
+
+# ----------------------------------------------------------------------------- kernel
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+@pytest.mark.parametrize("chunk_rows", [256, 7])
+def test_kernel_equals_dense_formula(name: str, chunk_rows: int) -> None:
+    inputs = make_inputs()
+    tables = TokenTables(inputs, 1.0, 4.0)
+    q, k, v = qkv()
+    groups = build_row_groups(PLANS[name], STRENGTH, tables)
+    ours = modulated_attention(q, k, v, groups, chunk_rows=chunk_rows)
+    ref = dense_reference(q, k, v, inputs, PLANS[name], STRENGTH, 1.0, 4.0)
+    assert ours.dtype == torch.float32
+    torch.testing.assert_close(ours.double(), ref, atol=1e-5, rtol=0)
+    # the modulation does something: the plain result is far away
+    plain = dense_reference(q, k, v, inputs, LayerPlan(), STRENGTH, 1.0, 4.0)
+    assert (plain - ref).abs().max() > 1e-3
+
+
+def test_kernel_with_additive_and_bool_masks() -> None:
+    inputs = make_inputs()
+    tables = TokenTables(inputs, 1.0, 4.0)
+    q, k, v = qkv(seed=3)
+    N = q.shape[1]
+    keep = torch.ones(2, 1, 1, N, dtype=torch.bool)
+    keep[:, :, :, 15] = False  # mask a padding token out
+    plan = PLANS["i2t-instance-attribute"]
+    groups = build_row_groups(plan, STRENGTH, tables)
+    ours = modulated_attention(q, k, v, groups, attn_mask=keep, chunk_rows=9)
+    ref = dense_reference(q, k, v, inputs, plan, STRENGTH, 1.0, 4.0, mask=keep)
+    torch.testing.assert_close(ours.double(), ref, atol=1e-5, rtol=0)
+
+
+def test_size_factors_follow_the_formula() -> None:
+    inputs = make_inputs()
+    t = TokenTables(inputs, 1.0, 4.0)
+    segs = inputs.segment_masks.float()
+    # pixel 14 = (2, 2) is in instances 1 and 2: |m1| = 9, |m2| = 9 -> a_img = 1 - 18/30
+    assert torch.isclose(t.a_img[14], torch.tensor(1 - 18 / 30))
+    assert torch.isclose(t.a_inst[14], torch.tensor(1 - 18 / 30))
+    # an uncovered pixel has factor 1; a background pixel differs between a_img and a_inst
+    assert t.a_img[24] == 1.0 and segs[:, 24].sum() == 0
+    bg_pixel = int(torch.nonzero(segs[0])[0])
+    assert t.a_inst[bg_pixel] == 1.0 and t.a_img[bg_pixel] < 1.0
+    # token 12 is in two spans (sizes 2 and 3): 1 - 4 * (1 + 2 + 3) / 16
+    assert torch.isclose(t.a_txt[12], torch.tensor(1 - 4 * 6 / 16))
+    assert t.a_txt[15] == 1 - 4 * 1 / 16  # padding: only the identity
+
+
+def test_inputs_validation_names_the_field() -> None:
+    masks = torch.zeros(2, 4, dtype=torch.bool)
+    with pytest.raises(ValueError, match="segment_spans"):
+        ModulationInputs(masks, 8, [[1]])
+    with pytest.raises(ValueError, match=r"segment_spans\[1\]"):
+        ModulationInputs(masks, 8, [[1], [9]])
+    with pytest.raises(ValueError, match=r"attribute_tokens\[1\]"):
+        ModulationInputs(masks, 8, [[1], [2, 3]], [[], [4]])
+    with pytest.raises(ValueError, match=r"attribute_tokens\[0\]"):
+        ModulationInputs(masks, 8, [[1], [2, 3]], [[1], []])
+    with pytest.raises(ValueError, match="segment_masks"):
+        ModulationInputs(torch.full((2, 4), 0.5), 8, [[1], [2]])
+
+
+# ----------------------------------------------------------------------------- processors
+
+
+def tiny_flux(num_double: int = 2, num_single: int = 2, seed: int = 0) -> FluxTransformer2DModel:
+    torch.manual_seed(seed)
+    model = FluxTransformer2DModel(
+        patch_size=1, in_channels=16, num_layers=num_double, num_single_layers=num_single,
+        attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
+        pooled_projection_dim=32, guidance_embeds=False, axes_dims_rope=(4, 6, 6),
+    )
+    return model.eval()
+
+
+def model_inputs(grid=GRID, text_len=TEXT, seed=1):
+    rows, cols = grid
+    g = torch.Generator().manual_seed(seed)
+    img_ids = torch.zeros(rows, cols, 3)
+    img_ids[..., 1] = torch.arange(rows)[:, None]
+    img_ids[..., 2] = torch.arange(cols)[None, :]
+    return dict(
+        hidden_states=torch.randn(1, rows * cols, 16, generator=g),
+        encoder_hidden_states=torch.randn(1, text_len, 32, generator=g),
+        pooled_projections=torch.randn(1, 32, generator=g),
+        img_ids=img_ids.reshape(-1, 3),
+        txt_ids=torch.zeros(text_len, 3),
+        return_dict=False,
+    )
+
+
+TIMESTEPS = [1000.0, 750.0, 500.0, 250.0]
+
+
+def layered_schedule(weights=None, modulated_steps=3) -> Schedule:
+    bands = [
+        LayerBand(0, 1, i2i=True, t2t=True, i2t_maps={"instance"}),
+        LayerBand(1, 2, i2t_maps={"background"}, i2t_row_factor="a_img"),
+        LayerBand(2, 3, i2i=True, t2t=True, i2t_maps={"instance", "background", "attribute"},
+                  i2t_row_factor="a_img", i2i_row_factor="a_inst"),
+        LayerBand(3, 4, i2t_maps={"attribute"}),
+    ]
+    curve = PowerCurve(1.5, modulated_steps)
+    return Schedule(num_double=2, num_single=2, bands=bands,
+                    weights=weights or {"i2i": 3.5, "t2t": 3.5, "i2t": 5.0},
+                    curves={"i2i": curve, "t2t": curve, "i2t": curve})
+
+
+def run(model, step: int, **extra):
+    with torch.no_grad():
+        return model(timestep=torch.tensor([TIMESTEPS[step] / 1000.0]), **model_inputs(),
+                     **extra)[0]
+
+
+@pytest.mark.parametrize("step", [0, 2])
+def test_processors_equal_dense_formula_in_double_and_single_blocks(step, monkeypatch) -> None:
+    model = tiny_flux()
+    schedule = layered_schedule()
+    inputs = make_inputs()
+    ctrl = ASTAttention(model, schedule, inputs, TIMESTEPS)
+    with ctrl.installed():
+        ours = run(model, step)
+    assert ctrl.calls["modulated"] == 4 and ctrl.calls["stock"] == 0
+
+    # reference: the stock FLUX processor with its attention replaced by the dense formula
+    plans = schedule.layer_plans()
+    strengths = schedule.step_strengths(TIMESTEPS)
+    calls = []
+
+    def dense_dispatch(query, key, value, attn_mask=None, **_):
+        layer = len(calls)
+        calls.append(layer)
+        strength = {kind: float(strengths[kind][step]) for kind in strengths}
+        return dense_reference(query, key, value, inputs, plans[layer], strength, 1.0, 4.0
+                               ).to(query.dtype)
+
+    monkeypatch.setattr(transformer_flux, "dispatch_attention_fn", dense_dispatch)
+    ref = run(model, step)
+    assert len(calls) == 4
+    torch.testing.assert_close(ours, ref, atol=2e-5, rtol=1e-5)
+    monkeypatch.undo()
+    assert (run(model, step) - ours).abs().max() > 1e-4  # AST changed the output
+
+
+def test_zero_weights_or_zero_modulated_steps_equal_stock_exactly() -> None:
+    model = tiny_flux()
+    inputs = make_inputs()
+    stock = run(model, 0)
+    for schedule in (layered_schedule(weights={"i2i": 0.0, "t2t": 0.0, "i2t": 0.0}),
+                     layered_schedule(modulated_steps=0)):
+        ctrl = ASTAttention(model, schedule, inputs, TIMESTEPS)
+        with ctrl.installed():
+            out = run(model, 0)
+        assert torch.equal(out, stock)
+        assert ctrl.calls["modulated"] == 0 and ctrl.calls["stock"] == 4
+    # past the modulated steps the layer is plain attention as well
+    ctrl = ASTAttention(model, layered_schedule(modulated_steps=2), inputs, TIMESTEPS)
+    stock1, stock3 = run(model, 1), run(model, 3)
+    with ctrl.installed():
+        assert torch.equal(run(model, 3), stock3)
+        assert not torch.equal(run(model, 1), stock1)
+    assert ctrl.calls["modulated"] == 4 and ctrl.calls["stock"] == 4
+
+
+def test_original_processors_come_back_after_an_exception() -> None:
+    model = tiny_flux()
+    before = {name: proc for name, proc in model.attn_processors.items()}
+    ctrl = ASTAttention(model, layered_schedule(), make_inputs(), TIMESTEPS)
+    with pytest.raises(RuntimeError, match="cancelled"):
+        with ctrl.installed():
+            assert all(type(p).__name__ == "ASTFluxAttnProcessor"
+                       for p in model.attn_processors.values())
+            run(model, 0)
+            raise RuntimeError("cancelled")
+    after = model.attn_processors
+    assert after.keys() == before.keys()
+    assert all(after[name] is before[name] for name in before)
+    assert not model._forward_pre_hooks
+    assert ctrl.step is None
+    # and it can be installed again
+    with ctrl.installed():
+        run(model, 0)
+    assert all(model.attn_processors[n] is before[n] for n in before)
+
+
+def test_step_follows_the_pipeline_timestep() -> None:
+    model = tiny_flux()
+    seen = []
+    ctrl = ASTAttention(model, layered_schedule(), make_inputs(), TIMESTEPS,
+                        probe=lambda layer, step, *_: seen.append((layer, step)))
+    with ctrl.installed():
+        for step in (0, 1, 3):
+            run(model, step)
+        # a bf16-rounded timestep still finds its step
+        with torch.no_grad():
+            model(timestep=torch.tensor([0.75], dtype=torch.bfloat16), **model_inputs())
+        run_unknown = model_inputs()
+        with torch.no_grad():
+            model(timestep=torch.tensor([0.1]), **run_unknown)
+    steps = [s for layer, s in seen if layer == 0]
+    assert steps == [0, 1, 3, 1, None]
+    assert ctrl.step_for_timestep(749.0) == 1 and ctrl.step_for_timestep(600.0) is None
+
+
+def test_schedule_of_another_depth_is_mapped_and_wrong_sizes_are_named() -> None:
+    model = tiny_flux()
+    from ast_core.schedule import AST_PAPER_FLUX, preset_schedule
+    ctrl = ASTAttention(model, preset_schedule(AST_PAPER_FLUX), make_inputs(), TIMESTEPS)
+    assert (ctrl.schedule.num_double, ctrl.schedule.num_single) == (2, 2)
+    wrong = ASTAttention(model, layered_schedule(), make_inputs(text_len=20), TIMESTEPS)
+    with wrong.installed(), pytest.raises(ValueError, match="text tokens"):
+        run(model, 0)
+    assert all(type(p).__name__ == "FluxAttnProcessor" for p in model.attn_processors.values())
