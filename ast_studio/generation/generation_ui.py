@@ -58,12 +58,13 @@ class GenerationUi(QObject):
         self.panel.generate_requested.connect(self.generate)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.model_settings_requested.connect(self.edit_model_settings)
-        self.runner.event.connect(self._on_event)
-        self.runner.busy_changed.connect(self.panel.set_busy)
+        self._runner_links = [(self.runner.event, self._on_event), (self.runner.busy_changed, self.panel.set_busy)]
         self.history.view_requested.connect(self.view_render)
         self.history.message.connect(self.status)
         document.replaced.connect(self._on_document_replaced)
         document.layout.events.connect(self._on_layout_event)
+        for signal, slot in self._runner_links:
+            signal.connect(slot)
         self.panel.set_busy(False)
         self._show_idle_layout()
 
@@ -211,20 +212,25 @@ class GenerationUi(QObject):
             menu.addAction(a)
         menu.addSeparator()
         menu.addAction(model_action)
-        self.runner.busy_changed.connect(lambda busy: (self.generate_action.setEnabled(not busy),
-                                                       self.cancel_action.setEnabled(busy)))
+        self.runner.busy_changed.connect(self._update_actions)
+        self._runner_links.append((self.runner.busy_changed, self._update_actions))
         self.status.connect(lambda text: window.statusBar().showMessage(text, 8000))
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
 
+    def _update_actions(self, busy: bool) -> None:
+        self.generate_action.setEnabled(not busy)
+        self.cancel_action.setEnabled(busy)
+
     def close(self) -> None:
         """Stop listening to the runner (and stop it, if this object created it)."""
-        for signal, slot in ((self.runner.event, self._on_event), (self.runner.busy_changed, self.panel.set_busy)):
+        for signal, slot in self._runner_links:
             try:
                 signal.disconnect(slot)
             except (RuntimeError, TypeError):
                 pass
+        self._runner_links = []
         if self._owns_runner:
             self.runner.shutdown()
 
