@@ -137,7 +137,8 @@ def generate(
             else:
                 images = pipe(**call).images
     finally:
-        if any(transformer.attn_processors.get(k) is not p for k, p in saved.items()):
+        now = transformer.attn_processors
+        if any(now.get(k) is not p for k, p in saved.items()):
             transformer.set_attn_processor(dict(saved))
         if hasattr(pipe, "maybe_free_model_hooks"):
             pipe.maybe_free_model_hooks()
