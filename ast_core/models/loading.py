@@ -88,7 +88,7 @@ def load_model(
     if text == TINY_NAME:
         from .tiny_flux import build_tiny_flux
 
-        shared = dev.type == "cpu" and dt == torch.float32 and not cpu_offload
+        shared = dev.type == "cpu" and dt == torch.float32  # (CPU offload is ignored on the CPU)
         pipe = build_tiny_flux(fresh=not shared)
         return _finish(pipe, TINY_FLUX, TINY_NAME, dev, dt, cpu_offload)
     path = Path(text).expanduser()

@@ -152,3 +152,23 @@ def test_hf_id_not_in_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelLoadError, match="not in the local Hugging Face cache.*hf download"):
         load_model("someone/not-a-cached-model")
+
+
+def test_hf_cache_id_loads_offline(exported, tmp_path, monkeypatch):
+    """A repository in the Hugging Face cache layout loads by its id, without network."""
+    repo = tmp_path / "hub" / "models--someone--tiny-flux"
+    snap = repo / "snapshots" / ("0" * 40)
+    shutil.copytree(exported, snap)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    import huggingface_hub.constants as hc
+
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    loaded = load_model("someone/tiny-flux", device="cpu", dtype="f32")
+    assert loaded.family is TINY_FLUX and loaded.source == "someone/tiny-flux"
+
+
+def test_cpu_offload_on_cpu_is_a_warning_not_an_error():
+    loaded = load_model("tiny-flux", device="cpu", cpu_offload=True)
+    assert not loaded.cpu_offload and any("CPU offload" in w for w in loaded.warnings)
