@@ -12,8 +12,13 @@
 * ``method="none"``: stock FLUX on the base prompt.
 * A layout with no visible instance that has an area renders plain, with a warning.
 * ``on_step(StepInfo)`` after each denoising step (latents and the x0 prediction,
-  unpacked to [B, 16, H/8, W/8]); ``cancel`` (a ``threading.Event`` or a callable) is
-  checked after each step and stops the run with :class:`Cancelled`.
+  unpacked to [B, 16, H/8, W/8], float32 on the CPU); ``cancel`` (a ``threading.Event``
+  or a callable returning bool) is checked before the first step and after each step and
+  stops the run with :class:`Cancelled` (``.step`` = steps finished); a flag raised during
+  the last step lets the image finish.
+* Masks are the instances' exclusive regions on the 16-pixel token grid (the upper
+  instance wins where two overlap); see ``ast_core.generation.plan``.
+* Runs on the calling thread; call it from one worker thread at a time per model.
 * Bad input raises :class:`PromptError` (instance text not in the base prompt...) or
   :class:`SettingsError`; both are ``ValueError`` with a message for the user.
 """
