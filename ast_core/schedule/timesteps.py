@@ -35,11 +35,16 @@ def flux_timesteps(num_steps: int, seq_len: int = MAX_IMAGE_SEQ_LEN, *,
     """
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
         raise ValueError(f"steps: expected a positive integer, got {num_steps!r}")
-    sigmas = np.linspace(1.0, 1.0 / num_steps, num_steps).astype(np.float32).astype(np.float64)
+    # float32 throughout, as the scheduler computes them (so keyframes made from the preset's
+    # curve match the engine's values exactly, not just to 1e-7)
+    sigmas = np.linspace(1.0, 1.0 / num_steps, num_steps).astype(np.float32)
+    one = np.float32(1.0)
     if dynamic_shift:
         m = (MAX_SHIFT - BASE_SHIFT) / (MAX_IMAGE_SEQ_LEN - BASE_IMAGE_SEQ_LEN)
         mu = seq_len * m + (BASE_SHIFT - m * BASE_IMAGE_SEQ_LEN)
-        sigmas = math.exp(mu) / (math.exp(mu) + (1.0 / sigmas - 1.0))
+        e = np.float32(math.exp(mu))
+        sigmas = (e / (e + (one / sigmas - one))).astype(np.float32)
     else:
-        sigmas = shift * sigmas / (1.0 + (shift - 1.0) * sigmas)
-    return sigmas * 1000.0
+        k = np.float32(shift)
+        sigmas = (k * sigmas / (one + (k - one) * sigmas)).astype(np.float32)
+    return (sigmas * np.float32(1000.0)).astype(np.float64)
