@@ -128,14 +128,15 @@ def describe_error(exc: BaseException, job: ev.GenerationJob) -> ev.Error:
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     w, h = job.settings.get("width"), job.settings.get("height")
     if is_out_of_memory(exc):
-        return ev.Error(f"Out of memory while rendering {w}×{h}. {OOM_ADVICE}", ev.OUT_OF_MEMORY, details, job.id)
+        return ev.Error(f"Rendering {w}×{h} needs more memory than is free. {OOM_ADVICE}", ev.OUT_OF_MEMORY,
+                        details, job.id)
     if isinstance(exc, ModelLoadError):
-        return ev.Error(f"Cannot load the model: {exc}", ev.MODEL, details, job.id)
+        return ev.Error(f"{exc}. Check Generate ▸ Model settings.", ev.MODEL, details, job.id)
     from ast_core.prompts import PromptError
 
     prompt_errors = tuple({PromptError, getattr(engine, "PromptError", PromptError)})
     if isinstance(exc, prompt_errors):
-        return ev.Error(f"Prompt problem: {exc}", ev.PROMPT, details, job.id)
+        return ev.Error(str(exc), ev.PROMPT, details, job.id)
     if isinstance(exc, ValueError):
-        return ev.Error(f"Cannot render with these settings: {exc}", ev.SETTINGS, details, job.id)
-    return ev.Error(f"Rendering failed ({type(exc).__name__}: {exc})", ev.INTERNAL, details, job.id)
+        return ev.Error(str(exc), ev.SETTINGS, details, job.id)
+    return ev.Error(f"{type(exc).__name__}: {exc}", ev.INTERNAL, details, job.id)

@@ -8,9 +8,11 @@ appear in the message area under the button, never as a blocking dialog.
 """
 from __future__ import annotations
 
+import html
 import logging
 
 from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -75,14 +77,20 @@ class MessageArea(QFrame):
         row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def show_message(self, text: str, level: str = "error") -> None:
+    def show_message(self, text: str, level: str = "error", title: str = "") -> None:
         self.level = level
-        self.label.setText(text)
+        body = html.escape(text).replace("\n", "<br>")
+        self.label.setText(f"<b>{html.escape(title)}</b><br>{body}" if title else body)
         self.label.setStyleSheet(MESSAGE_STYLE.get(level, MESSAGE_STYLE["info"]))
         self.show()
 
     def text(self) -> str:
-        return self.label.text() if self.isVisible() or self.level else ""
+        """The message as plain text ("" when there is none)."""
+        if not self.level:
+            return ""
+        doc = QTextDocument()
+        doc.setHtml(self.label.text())
+        return doc.toPlainText()
 
     def clear(self) -> None:
         self.level = ""
@@ -186,6 +194,7 @@ class GenerationPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("")
+        self.progress.hide()  # shown while a render runs, and with its outcome
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #9aa0a8;")
@@ -333,11 +342,13 @@ class GenerationPanel(QWidget):
     def show_event(self, event) -> None:
         """Reflect a worker event in the progress bar, status line and message area."""
         if isinstance(event, ev.Loading):
+            self.progress.show()
             self.status.setText(event.message)
             if event.progress is None:
                 self.progress.setRange(0, 0)  # busy indicator
                 self.progress.setFormat("Loading model…")
         elif isinstance(event, ev.Started):
+            self.progress.show()
             self.progress.setRange(0, max(1, event.total))
             self.progress.setValue(0)
             self.progress.setFormat("Step %v / %m")
@@ -351,7 +362,7 @@ class GenerationPanel(QWidget):
             seed = event.job.settings.get("seed") if event.job else "?"
             self.status.setText(f"Rendered in {event.seconds:.1f} s (seed {seed}).")
             if event.warnings:
-                self.messages.show_message("\n".join(str(w) for w in event.warnings), "warning")
+                self.messages.show_message("\n".join(str(w) for w in event.warnings), "warning", "Warnings")
         elif isinstance(event, ev.Cancelled):
             self.progress.setFormat("Cancelled")
             self.status.setText(f"Cancelled after {event.steps_done} step{'s' if event.steps_done != 1 else ''}.")
@@ -360,7 +371,8 @@ class GenerationPanel(QWidget):
             self.progress.setValue(0)
             self.progress.setFormat("")
             title = ERROR_TITLES.get(event.kind, "Render failed")
+            self.progress.hide()
             self.status.setText(f"{title}. Nothing was changed in the document.")
-            self.messages.show_message(f"{title}: {event.message}", "error")
+            self.messages.show_message(event.message, "error", title)
             self.messages.setToolTip(event.details[-2000:] if event.details else "")
 
