@@ -25,6 +25,7 @@ from . import events as ev
 from . import history
 from .generation_panel import GenerationPanel
 from .history_panel import HistoryPanel
+from .model_settings import load_outlines_choice, save_outlines_choice
 from .model_settings_dialog import ModelSettingsDialog
 from .preview_pane import PreviewPane
 from .render_settings import project_settings_with, render_settings_from_project
@@ -54,6 +55,8 @@ class GenerationUi(QObject):
         self._content = 0  # bumped when the document's content is replaced (new / open)
         self._job_content: dict[int, int] = {}  # job id -> content number it was made from
         self.preview.view.set_canvas_size(document.layout.width, document.layout.height)
+        self.preview.outlines.setChecked(load_outlines_choice(qsettings))
+        self.preview.outlines_toggled.connect(lambda on: save_outlines_choice(on, qsettings))
 
         self.panel.generate_requested.connect(self.generate)
         self.panel.cancel_requested.connect(self.cancel)

@@ -136,3 +136,17 @@ def save_model_settings(model: ModelSettings, settings: QSettings | None = None)
     finally:
         s.endGroup()
     s.sync()
+
+
+OUTLINES_KEY = "preview/outlines"
+
+
+def load_outlines_choice(settings: QSettings | None = None) -> bool:
+    """Whether the preview pane draws the instance outlines (a user preference, default on)."""
+    s = settings if settings is not None else _store()
+    return _flag(s, OUTLINES_KEY, True)
+
+
+def save_outlines_choice(on: bool, settings: QSettings | None = None) -> None:
+    s = settings if settings is not None else _store()
+    s.setValue(OUTLINES_KEY, bool(on))

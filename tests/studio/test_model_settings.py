@@ -128,3 +128,23 @@ def test_dialog_names_the_family_found_in_a_complete_folder(qtbot, qsettings, tm
     ok, message = dialog.last_check
     assert ok and "FLUX.1-dev" in message and "FLUX.1-schnell" in message  # found dev, settings said schnell
     assert dialog.status.text().startswith("✓")
+
+
+def test_outline_toggle_is_remembered(qtbot, qsettings):
+    from ast_studio.document import Document
+    from ast_studio.generation.generation_ui import GenerationUi
+    from ast_studio.generation.model_settings import load_outlines_choice
+
+    assert load_outlines_choice(qsettings) is True
+    doc = Document()
+    ui = GenerationUi(doc, qsettings)
+    qtbot.addWidget(ui.preview)
+    ui.preview.outlines.setChecked(False)
+    assert not ui.preview.view.show_outlines and load_outlines_choice(qsettings) is False
+    ui.close()
+    again = GenerationUi(doc, qsettings)
+    qtbot.addWidget(again.preview)
+    assert not again.preview.outlines.isChecked()
+    again.close()
+    qsettings.setValue("preview/outlines", "sometimes")
+    assert load_outlines_choice(qsettings) is True  # a bad value falls back to the default
