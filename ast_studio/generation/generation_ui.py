@@ -25,9 +25,8 @@ from . import events as ev
 from . import history
 from .generation_panel import GenerationPanel
 from .history_panel import HistoryPanel
-from .model_settings import load_outlines_choice, save_outlines_choice
 from .model_settings_dialog import ModelSettingsDialog
-from .preview_pane import PreviewPane
+from .preview_pane import PreviewPane, load_outlines_choice, save_outlines_choice
 from .render_settings import project_settings_with, render_settings_from_project
 from .worker import GenerationRunner
 

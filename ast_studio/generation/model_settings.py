@@ -84,7 +84,7 @@ def _choice(settings: QSettings, key: str, choices: tuple, default: str) -> str:
     value = settings.value(key, default)
     if value is None or str(value) not in choices:
         if settings.contains(key):
-            log.warning("model settings: %s=%r is not one of %s; using %r", key, value, ", ".join(choices), default)
+            log.warning("setting %s=%r is not one of %s; using %r", key, value, ", ".join(choices), default)
         return default
     return str(value)
 
@@ -92,12 +92,12 @@ def _choice(settings: QSettings, key: str, choices: tuple, default: str) -> str:
 def _text(settings: QSettings, key: str, default: str) -> str:
     value = settings.value(key, default)
     if not isinstance(value, str):
-        log.warning("model settings: %s=%r is not text; using %r", key, value, default)
+        log.warning("setting %s=%r is not text; using %r", key, value, default)
         return default
     return value
 
 
-def _flag(settings: QSettings, key: str, default: bool) -> bool:
+def flag(settings: QSettings, key: str, default: bool) -> bool:
     value = settings.value(key, default)
     if isinstance(value, bool):
         return value
@@ -105,7 +105,7 @@ def _flag(settings: QSettings, key: str, default: bool) -> bool:
         return value.lower() in ("true", "1")
     if isinstance(value, int):
         return bool(value)
-    log.warning("model settings: %s=%r is not true/false; using %r", key, value, default)
+    log.warning("setting %s=%r is not true/false; using %r", key, value, default)
     return default
 
 
@@ -121,7 +121,7 @@ def load_model_settings(settings: QSettings | None = None) -> ModelSettings:
             hf_id=_text(s, "hf_id", DEFAULTS.hf_id),
             device=_choice(s, "device", DEVICES, DEFAULTS.device),
             dtype=_choice(s, "dtype", DTYPES, DEFAULTS.dtype),
-            cpu_offload=_flag(s, "cpu_offload", DEFAULTS.cpu_offload),
+            cpu_offload=flag(s, "cpu_offload", DEFAULTS.cpu_offload),
         )
     finally:
         s.endGroup()
@@ -137,16 +137,3 @@ def save_model_settings(model: ModelSettings, settings: QSettings | None = None)
         s.endGroup()
     s.sync()
 
-
-OUTLINES_KEY = "preview/outlines"
-
-
-def load_outlines_choice(settings: QSettings | None = None) -> bool:
-    """Whether the preview pane draws the instance outlines (a user preference, default on)."""
-    s = settings if settings is not None else _store()
-    return _flag(s, OUTLINES_KEY, True)
-
-
-def save_outlines_choice(on: bool, settings: QSettings | None = None) -> None:
-    s = settings if settings is not None else _store()
-    s.setValue(OUTLINES_KEY, bool(on))

@@ -12,11 +12,13 @@ import statistics
 import time
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ast_studio.canvas.shapes import path_from_geometry
+
+from .model_settings import flag
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +192,23 @@ class PreviewPane(QWidget):
             self.view.set_canvas_size(*canvas_size)
         self.caption.setText("")
         self.view.update()
+
+
+OUTLINES_KEY = "preview/outlines"
+
+
+def load_outlines_choice(settings: QSettings | None = None) -> bool:
+    """Whether the preview pane draws the instance outlines (a user preference, default on)."""
+    if settings is None:
+        from ast_studio.settings import store
+
+        settings = store()
+    return flag(settings, OUTLINES_KEY, True)
+
+
+def save_outlines_choice(on: bool, settings: QSettings | None = None) -> None:
+    if settings is None:
+        from ast_studio.settings import store
+
+        settings = store()
+    settings.setValue(OUTLINES_KEY, bool(on))

@@ -133,7 +133,7 @@ def test_dialog_names_the_family_found_in_a_complete_folder(qtbot, qsettings, tm
 def test_outline_toggle_is_remembered(qtbot, qsettings):
     from ast_studio.document import Document
     from ast_studio.generation.generation_ui import GenerationUi
-    from ast_studio.generation.model_settings import load_outlines_choice
+    from ast_studio.generation.preview_pane import load_outlines_choice
 
     assert load_outlines_choice(qsettings) is True
     doc = Document()
