@@ -6,7 +6,6 @@ PNG with its metadata, or delete it (undoable). The strip follows ``document.ren
 """
 from __future__ import annotations
 
-import io
 import logging
 
 from PySide6.QtCore import QSize, Qt, Signal

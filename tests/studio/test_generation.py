@@ -6,7 +6,6 @@ builds its own document, panels and isolated settings.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
