@@ -32,6 +32,9 @@ def application(argv: list[str] | None = None) -> QApplication:
 def create_window(argv: list[str], **window_options) -> MainWindow:
     """A main window with ``argv[0]`` opened (if given), else the example on a first run."""
     window = MainWindow(**window_options)
+    from .schedule import install_schedule_panel  # the Schedule dock, a tab beside the Instance editor
+
+    install_schedule_panel(window, tabify_with=window.instance_editor_dock)
     geometry, state = settings.window_state()
     if geometry is not None:
         window.restoreGeometry(geometry)

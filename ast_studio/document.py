@@ -50,7 +50,7 @@ class Document(QObject):
         self._dirty_outside_stack = False
         self._was_modified = False
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._announce_modified())
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.layout.events.connect(self._on_layout_event)
 
     # ------------------------------------------------------------------ state
@@ -73,6 +73,9 @@ class Document(QObject):
         self._dirty_outside_stack = False
         self.undo_stack.setClean()
         self._set_path(path)
+        self._announce_modified()
+
+    def _on_clean_changed(self, _clean: bool) -> None:
         self._announce_modified()
 
     def _announce_modified(self) -> None:

@@ -137,7 +137,6 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         self.setWindowTitle(self.document.window_title())
-        self.setWindowModified(self.document.is_modified)
 
     # ------------------------------------------------------------- lifecycle
     def offer_recovery(self) -> bool:

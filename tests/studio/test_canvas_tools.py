@@ -1,0 +1,189 @@
+"""Real mouse gestures on the canvas edit the model through one undo step each."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from ast_core.document import PALETTE, Instance
+from shapely.geometry import box
+
+from editing_support import click, double_click, drag, line, open_window, to_view
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    return open_window(qtbot, tmp_path)
+
+
+def test_brush_drag_creates_an_instance_in_one_undo_step(window):
+    view, doc = window.canvas, window.document
+    view.set_tool("brush")
+    view.set_brush_diameter(32)
+    drag(view, line(200, 300, 800, 300, n=30))
+    layout = doc.layout
+    assert len(layout.instances) == 1
+    inst = layout.instances[0]
+    assert inst.color == PALETTE[0] and doc.selected_id == inst.id
+    minx, miny, maxx, maxy = inst.geometry.bounds
+    assert minx == pytest.approx(184, abs=3) and maxx == pytest.approx(816, abs=3)
+    assert miny == pytest.approx(284, abs=3) and maxy == pytest.approx(316, abs=3)
+    assert inst.area == pytest.approx(600 * 32 + 3.1416 * 16 ** 2, rel=0.03)
+    assert doc.undo_stack.count() == 1 and doc.is_modified
+    assert window.windowTitle().startswith("Untitled*")
+    # a second stroke on the selected instance adds to it, again one step
+    drag(view, line(500, 100, 500, 600, n=25))
+    assert len(layout.instances) == 1 and doc.undo_stack.count() == 2
+    assert layout.instances[0].geometry.bounds[1] == pytest.approx(84, abs=3)
+    doc.undo_stack.undo()
+    assert layout.instances[0].geometry.bounds[1] == pytest.approx(284, abs=3)
+    doc.undo_stack.undo()
+    assert layout.instances == [] and not doc.is_modified
+    assert window.windowTitle().startswith("Untitled —")
+    doc.undo_stack.redo()
+    doc.undo_stack.redo()
+    assert len(layout.instances) == 1 and layout.instances[0].geometry.bounds[1] == pytest.approx(84, abs=3)
+    # the scene follows the model
+    item = view.scene().items_by_id[layout.instances[0].id]
+    assert item.path().boundingRect().top() == pytest.approx(84, abs=3)
+
+
+def test_escape_deselects_so_the_next_stroke_is_a_new_instance(window):
+    view, doc = window.canvas, window.document
+    drag(view, line(100, 100, 300, 100))
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert doc.selected_id is None
+    drag(view, line(100, 600, 300, 600))
+    colours = [i.color for i in doc.layout.instances]
+    assert colours == list(PALETTE[:2])
+
+
+def test_polygon_clicks_and_double_click_close_one_polygon(window):
+    view, doc = window.canvas, window.document
+    QTest.keyClick(view, Qt.Key.Key_P)
+    assert view.tool.name == "polygon"
+    for x, y in ((100, 100), (600, 100), (600, 500)):
+        click(view, x, y)
+    assert doc.layout.instances == []  # nothing committed while clicking
+    double_click(view, 100, 500)
+    assert len(doc.layout.instances) == 1 and doc.undo_stack.count() == 1
+    g = doc.layout.instances[0].geometry
+    assert g.area == pytest.approx(500 * 400, rel=0.02)
+    assert g.bounds == pytest.approx((100, 100, 600, 500), abs=2)
+
+
+def test_polygon_enter_closes_escape_cancels_and_two_clicks_are_refused(window):
+    view, doc = window.canvas, window.document
+    view.set_tool("polygon")
+    for x, y in ((50, 50), (300, 50), (50, 300)):
+        click(view, x, y)
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    assert doc.layout.instances[0].area == pytest.approx(250 * 250 / 2, rel=0.03)
+    QTest.keyClick(view, Qt.Key.Key_Escape)  # deselect
+    for x, y in ((500, 500), (900, 500), (900, 900)):
+        click(view, x, y)
+    QTest.keyClick(view, Qt.Key.Key_Escape)  # cancel the polygon in progress
+    assert len(doc.layout.instances) == 1
+    assert not [i for i in view.scene().items() if i.zValue() >= 1_000_000 and i is not view.cursor_item]
+    click(view, 500, 500)
+    double_click(view, 600, 600)
+    assert len(doc.layout.instances) == 1 and doc.undo_stack.count() == 1
+
+
+def test_eraser_subtracts_from_selected_or_all_in_one_step(window):
+    view, doc = window.canvas, window.document
+    layout = doc.layout
+    a = Instance("Sky", "a sky", "#4363d8", box(0, 0, 1024, 400))
+    b = Instance("Sea", "a sea", "#42d4f4", box(0, 300, 1024, 1024))
+    layout.add_instance(a)
+    layout.add_instance(b)
+    doc.select(b.id)
+    view.set_tool("eraser")
+    view.set_brush_diameter(40)
+    stroke = line(512, 100, 512, 900, n=40)
+    drag(view, stroke)
+    assert a.area == pytest.approx(1024 * 400)  # only the selected one
+    assert b.area < 1024 * 724 - 40 * 600 * 0.9
+    assert doc.undo_stack.count() == 1
+    window.actions_by_name["erase_all"].setChecked(True)
+    drag(view, line(100, 350, 900, 350, n=40))
+    assert doc.undo_stack.count() == 2  # touching two instances is still one step
+    assert a.area < 1024 * 400 - 800 * 40 * 0.45
+    before_b = b.area
+    doc.undo_stack.undo()
+    assert a.area == pytest.approx(1024 * 400) and b.area > before_b
+
+
+def test_select_click_drag_moves_top_most_and_delete_removes(window, qtbot):
+    view, doc = window.canvas, window.document
+    layout = doc.layout
+    low = layout.add_instance(Instance("Low", "", "#e6194b", box(100, 100, 500, 500)))
+    top = layout.add_instance(Instance("Top", "", "#3cb44b", box(300, 300, 600, 600)))
+    QTest.keyClick(view, Qt.Key.Key_V)
+    click(view, 400, 400)  # inside both: the top-most wins
+    assert doc.selected_id == top.id
+    click(view, 150, 150)
+    assert doc.selected_id == low.id
+    drag(view, line(150, 150, 250, 190, n=10))
+    assert low.geometry.bounds == pytest.approx((200, 140, 600, 540), abs=1.5)
+    assert doc.undo_stack.count() == 1
+    click(view, 900, 900)  # empty canvas deselects
+    assert doc.selected_id is None
+    click(view, 590, 590)
+    assert doc.selected_id == top.id
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_Delete)
+    assert [i.name for i in layout.instances] == ["Low"]
+    doc.undo_stack.undo()
+    assert [i.name for i in layout.instances] == ["Low", "Top"]
+
+
+def test_locked_instance_refuses_strokes_with_a_message(window, qtbot):
+    view, doc = window.canvas, window.document
+    inst = doc.layout.add_instance(Instance("Rock", "", "#9a6324", box(0, 0, 200, 200), locked=True))
+    doc.select(inst.id)
+    view.set_tool("brush")
+    with qtbot.waitSignal(view.message) as got:
+        drag(view, line(100, 100, 400, 100))
+    assert "locked" in got.args[0]
+    assert inst.area == pytest.approx(200 * 200) and doc.undo_stack.count() == 0
+
+
+def test_brush_size_keys_zoom_keys_and_status_bar(window):
+    view = window.canvas
+    view.set_brush_diameter(24)
+    QTest.keyClick(view, Qt.Key.Key_BracketRight)
+    assert view.brush_radius * 2 == 32 and window.brush_size_box.value() == 32
+    QTest.keyClick(view, Qt.Key.Key_BracketLeft)
+    QTest.keyClick(view, Qt.Key.Key_BracketLeft)
+    assert view.brush_radius * 2 == 16
+    z = view.zoom()
+    QTest.keyClick(view, Qt.Key.Key_Plus)
+    assert view.zoom() == pytest.approx(z * 1.25)
+    QTest.keyClick(view, Qt.Key.Key_Minus)
+    assert view.zoom() == pytest.approx(z)
+    QTest.mouseMove(view.viewport(), to_view(view, 321, 123))
+    assert window.coords_label.text() in ("x 321  y 123", "x 320  y 123", "x 321  y 122", "x 320  y 122")
+    assert "Brush" in window.hint_label.text()
+
+
+def test_space_drag_pans_without_drawing(window):
+    view, doc = window.canvas, window.document
+    view.set_zoom(2.0)
+    before = view.mapToScene(view.viewport().rect().center())
+    QTest.keyPress(view, Qt.Key.Key_Space)
+    drag(view, line(400, 400, 300, 300, n=5))
+    QTest.keyRelease(view, Qt.Key.Key_Space)
+    after = view.mapToScene(view.viewport().rect().center())
+    assert doc.layout.instances == []
+    assert after.x() == pytest.approx(before.x() + 100, abs=3) and after.y() == pytest.approx(before.y() + 100, abs=3)
+
+
+def test_canvas_size_preset_is_undoable(window):
+    doc = window.document
+    preset = [a for a in window.canvas_size_menu.actions() if a.text().startswith("Landscape")][0]
+    preset.trigger()
+    assert (doc.layout.width, doc.layout.height) == (1344, 768)
+    assert window.size_label.text() == "1344 × 768"
+    doc.undo_stack.undo()
+    assert (doc.layout.width, doc.layout.height) == (1024, 1024)
