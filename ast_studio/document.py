@@ -64,6 +64,11 @@ class Document(QObject):
     def window_title(self) -> str:
         return f"{self.display_name()}{'*' if self.is_modified else ''} — {APP_NAME}"
 
+    def set_untitled_name(self, name: str) -> None:
+        """The name shown for a document without a file (an example copy, an import)."""
+        self.untitled_name = name
+        self.path_changed.emit(self.path)
+
     def mark_modified(self) -> None:
         """Flag a change that is not on the undo stack (e.g. a render added to the history)."""
         self._dirty_outside_stack = True

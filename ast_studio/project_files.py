@@ -93,7 +93,7 @@ class ProjectFiles(QObject):
             return False
         self.document.load(project, None if as_untitled else Path(path).resolve())
         if as_untitled:
-            self.document.untitled_name = Path(path).stem
+            self.document.set_untitled_name(Path(path).stem)
         else:
             settings.add_recent_file(Path(path))
         self.window.autosave.discard()
@@ -147,9 +147,10 @@ class ProjectFiles(QObject):
     # --------------------------------------------------------------- imports
     def _take_import(self, imported, source: str) -> None:
         self.document.reset(imported.layout)
-        self.document.untitled_name = Path(source).stem
-        if imported.settings:
-            self.document.settings = dict(imported.settings)
+        self.document.set_untitled_name(Path(source).stem)
+        project_settings = imported.project_settings()
+        if project_settings:
+            self.document.settings = project_settings
             self.document.part_changed.emit("settings")
         self.document.mark_modified()
         self.window.autosave.discard()

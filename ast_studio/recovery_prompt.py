@@ -38,8 +38,7 @@ def offer_recovery(window) -> bool:
         return False
     window.document.load(project, newest.original, modified=True)
     if newest.original is None:
-        window.document.untitled_name = "Recovered"
-        window.update_title()
+        window.document.set_untitled_name("Recovered")
     newest.remove()
     window.autosave.autosave()
     window.statusBar().showMessage(f"Recovered {newest.name}: save it to keep the changes", 8000)
