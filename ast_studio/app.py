@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import settings, theme
@@ -29,12 +29,27 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_window(argv: list[str], **window_options) -> MainWindow:
+def install_panels(window: MainWindow) -> None:
+    """The panels other modules add to the editing window: generation (preview, Generate,
+    history) and the step-layer schedule. Neither imports torch before the first render."""
+    from .generation.generation_ui import GenerationUi
+    from .schedule import install_schedule_panel
+
+    window.generation = GenerationUi(window.document, settings.store(), parent=window)
+    window.generation.install(window)
+    window.closing.connect(window.generation.shutdown)
+    window.schedule_dock = install_schedule_panel(window, tabify_with=window.instance_editor_dock)
+    window.instance_editor_dock.raise_()
+    history = getattr(window.generation, "history_dock", None)
+    if history is not None:  # the prompts need room to read the whole base prompt
+        window.resizeDocks([window.prompts_dock, history], [640, 360], Qt.Orientation.Horizontal)
+
+
+def create_window(argv: list[str], with_panels: bool = True, **window_options) -> MainWindow:
     """A main window with ``argv[0]`` opened (if given), else the example on a first run."""
     window = MainWindow(**window_options)
-    from .schedule import install_schedule_panel  # the Schedule dock, a tab beside the Instance editor
-
-    install_schedule_panel(window, tabify_with=window.instance_editor_dock)
+    if with_panels:
+        install_panels(window)
     geometry, state = settings.window_state()
     if geometry is not None:
         window.restoreGeometry(geometry)

@@ -8,11 +8,12 @@ Other modules extend it without editing this file:
 * ``window.document`` is the :class:`~ast_studio.document.Document` (layout, settings,
   schedule, renders, ``undo_stack``, ``selection_changed``...);
 * ``window.canvas`` is the :class:`~ast_studio.canvas.CanvasView`;
-* ``window.tool_bar`` is the main toolbar.
+* ``window.tool_bar`` is the main toolbar;
+* ``window.closing`` is emitted once the window really closes (stop worker threads there).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 
@@ -30,6 +31,9 @@ MENU_TITLES = {"file": "&File", "edit": "&Edit", "view": "&View", "canvas": "&Ca
 
 
 class MainWindow(QMainWindow):
+    #: the window is closing for good (changes saved or discarded): stop workers, timers...
+    closing = Signal()
+
     def __init__(self, document: Document | None = None, autosave_interval_ms: int = DEFAULT_INTERVAL_MS,
                  recovery_folder=None) -> None:
         super().__init__()
@@ -59,9 +63,9 @@ class MainWindow(QMainWindow):
                                                    Qt.DockWidgetArea.RightDockWidgetArea)
         self.prompts_dock = self.add_panel(prompts_dock(self.document, self), Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resize(1440, 900)
-        self.resizeDocks([self.instances_dock], [340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.instances_dock, self.instance_editor_dock], [430, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.prompts_dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.instances_dock], [350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.instances_dock, self.instance_editor_dock], [420, 330], Qt.Orientation.Vertical)
+        self.resizeDocks([self.prompts_dock], [210], Qt.Orientation.Vertical)
 
         self.document.path_changed.connect(lambda _p: self.update_title())
         self.document.modified_changed.connect(lambda _m: self.update_title())
@@ -151,4 +155,5 @@ class MainWindow(QMainWindow):
         self.autosave.timer.stop()
         self.autosave.discard()
         settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.closing.emit()
         event.accept()

@@ -201,10 +201,11 @@ def build_actions(window) -> dict[str, QAction]:
     size_btn.setMenu(sizes)
     size_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
     size_btn.setToolTip("Canvas size")
+    size_btn.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
     size_btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
 
     def show_size(_event=None) -> None:
-        size_btn.setText(f"Canvas {doc.layout.width} × {doc.layout.height} ▾")
+        size_btn.setText(f"Canvas {doc.layout.width} × {doc.layout.height}  ▾")
 
     doc.layout.events.connect(lambda e: show_size() if e.kind in ("size_changed", "reset") else None)
     show_size()

@@ -29,6 +29,12 @@ def instance_spans(text: str, instances) -> list[tuple[int, int, str]]:
     return spans
 
 
+def readable(colour: QColor, min_lightness: float = 0.45) -> QColor:
+    """The same hue, lightened until it shows on the dark editor (very dark instance colours)."""
+    h, s, l, a = colour.getHslF()
+    return QColor.fromHslF(h, s, max(l, min_lightness), a) if l < min_lightness else colour
+
+
 class BasePromptHighlighter(QSyntaxHighlighter):
     def __init__(self, document: Document, text_document) -> None:
         super().__init__(text_document)
@@ -37,11 +43,11 @@ class BasePromptHighlighter(QSyntaxHighlighter):
     def highlightBlock(self, text: str) -> None:
         for start, length, colour in instance_spans(text, self.layout_model.instances):
             fmt = QTextCharFormat()
-            back = QColor(colour)
-            back.setAlpha(95)
+            back = readable(QColor(colour))
+            back.setAlpha(110)
             fmt.setBackground(back)
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
-            fmt.setUnderlineColor(QColor(colour))
+            fmt.setUnderlineColor(readable(QColor(colour)))
             fmt.setForeground(QColor("#ffffff"))
             self.setFormat(start, length, fmt)
 
@@ -55,11 +61,13 @@ class PromptsPanel(QWidget):
         self.base.setPlaceholderText("The whole scene in one sentence; each instance's prompt should appear in it, "
                                      "e.g. “a sunny beach with a yellow umbrella and a boy playing with a ball”")
         self.base.setTabChangesFocus(True)
+        self.base.setMinimumHeight(64)
         self.highlighter = BasePromptHighlighter(document, self.base.document())
         self.background = QPlainTextEdit()
         self.background.setPlaceholderText("What fills the rest of the canvas, e.g. “a sunny beach”")
         self.background.setTabChangesFocus(True)
-        self.background.setMaximumHeight(64)
+        self.background.setMaximumHeight(52)
+        self.background.setMinimumHeight(34)
         self.missing = QLabel()
         self.missing.setProperty("role", "warning")
         self.missing.setWordWrap(True)
