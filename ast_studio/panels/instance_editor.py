@@ -84,7 +84,7 @@ class InstanceEditor(QWidget):
         box.addStretch(1)
 
         for w in (self.name, self.prompt, self.words):
-            typing.watch(w)
+            typing.watch(w, document.undo_stack)
         self.name.textEdited.connect(lambda text: self._edit("name", text.strip() or self._current().name))
         self.prompt.textChanged.connect(lambda: self._edit("prompt", self.prompt.toPlainText()))
         self.words.editingFinished.connect(self._words_done)

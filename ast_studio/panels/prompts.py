@@ -92,7 +92,7 @@ class PromptsPanel(QWidget):
         box.addWidget(heading("Background prompt"))
         box.addWidget(self.background)
         for w in (self.base, self.background):
-            typing.watch(w)
+            typing.watch(w, document.undo_stack)
         self.base.textChanged.connect(self._base_edited)
         self.background.textChanged.connect(self._background_edited)
         self.append_all.clicked.connect(self.append_missing)

@@ -5,7 +5,8 @@ typing again in the same field makes two undo steps.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeySequence
 
 _session = 0
 
@@ -20,22 +21,40 @@ def new_session() -> int:
     return _session
 
 
-class _FocusWatcher(QObject):
+class _TextFieldWatcher(QObject):
+    """New session on focus-out; Ctrl+Z / Ctrl+Shift+Z go to the document's undo stack
+    (a text field's own undo would fight the document's)."""
+
+    def __init__(self, widget, undo_stack) -> None:
+        super().__init__(widget)
+        self.undo_stack = undo_stack
+
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.FocusOut:
+        kind = event.type()
+        if kind == QEvent.Type.FocusOut:
             new_session()
+        elif self.undo_stack is not None and kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            if event.matches(QKeySequence.StandardKey.Undo):
+                action = self.undo_stack.undo
+            elif event.matches(QKeySequence.StandardKey.Redo) or (
+                    event.key() == Qt.Key.Key_Z and event.modifiers() == (
+                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)):
+                action = self.undo_stack.redo
+            else:
+                return False
+            event.accept()
+            if kind == QEvent.Type.KeyPress:
+                new_session()
+                action()
+            return True
         return False
 
 
-_watcher: _FocusWatcher | None = None
-
-
-def watch(widget) -> None:
-    """Start a new session whenever ``widget`` loses focus."""
-    global _watcher
-    if _watcher is None:
-        _watcher = _FocusWatcher()
-    widget.installEventFilter(_watcher)
+def watch(widget, undo_stack=None) -> None:
+    """New typing session when ``widget`` loses focus; its undo keys drive ``undo_stack``."""
+    if hasattr(widget, "setUndoRedoEnabled"):
+        widget.setUndoRedoEnabled(False)
+    widget.installEventFilter(_TextFieldWatcher(widget, undo_stack))
 
 
 def set_text_quietly(widget, text: str) -> None:

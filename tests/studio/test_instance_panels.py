@@ -181,3 +181,23 @@ def test_append_missing_is_one_step(window):
     prompts.append_all.click()
     assert "a brown dog" in doc.layout.base_prompt and doc.undo_stack.count() == 1
     assert QColor(doc.layout.instances[2].color).isValid()
+
+
+def test_undo_keys_in_a_text_field_undo_the_document_per_typing_session(window):
+    doc = window.document
+    prompts = window.prompts_dock.widget()
+    start = doc.layout.base_prompt
+    prompts.base.setFocus()
+    prompts.base.moveCursor(QTextCursor.MoveOperation.End)
+    QTest.keyClicks(prompts.base, " at dawn")
+    window.canvas.setFocus()  # focus leaves: the next typing is a new undo step
+    prompts.base.setFocus()
+    prompts.base.moveCursor(QTextCursor.MoveOperation.End)
+    QTest.keyClicks(prompts.base, ", calm")
+    assert doc.layout.base_prompt == start + " at dawn, calm" and doc.undo_stack.count() == 2
+    QTest.keyClick(prompts.base, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.layout.base_prompt == start + " at dawn" and prompts.base.toPlainText() == doc.layout.base_prompt
+    QTest.keyClick(prompts.base, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.layout.base_prompt == start
+    QTest.keyClick(prompts.base, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert doc.layout.base_prompt == start + " at dawn" and doc.undo_stack.count() == 2
