@@ -14,7 +14,7 @@ Other modules extend it without editing this file:
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 
 from . import settings
@@ -28,6 +28,15 @@ from .recovery import DEFAULT_INTERVAL_MS, Autosave
 from .window_actions import build_actions
 
 MENU_TITLES = {"file": "&File", "edit": "&Edit", "view": "&View", "canvas": "&Canvas", "help": "&Help"}
+
+
+def default_size(widget) -> tuple[int, int]:
+    """1600×1000, or 92% of a smaller screen."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return 1600, 1000
+    area = screen.availableGeometry()
+    return min(1600, int(area.width() * 0.92)), min(1000, int(area.height() * 0.92))
 
 
 class MainWindow(QMainWindow):
@@ -62,7 +71,7 @@ class MainWindow(QMainWindow):
         self.instance_editor_dock = self.add_panel(instance_editor_dock(self.document, self),
                                                    Qt.DockWidgetArea.RightDockWidgetArea)
         self.prompts_dock = self.add_panel(prompts_dock(self.document, self), Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resize(1440, 900)
+        self.resize(*default_size(self))
         self.resizeDocks([self.instances_dock], [350], Qt.Orientation.Horizontal)
         self.resizeDocks([self.instances_dock, self.instance_editor_dock], [420, 330], Qt.Orientation.Vertical)
         self.resizeDocks([self.prompts_dock], [210], Qt.Orientation.Vertical)
@@ -78,7 +87,10 @@ class MainWindow(QMainWindow):
         """The top-level menu called ``key`` (file, edit, view, canvas, ...), created on first use."""
         if key not in self.menus:
             m = QMenu(title or MENU_TITLES.get(key, key.capitalize()), self)
-            self.menuBar().addMenu(m)
+            if "help" in self.menus:  # Help stays last
+                self.menuBar().insertMenu(self.menus["help"].menuAction(), m)
+            else:
+                self.menuBar().addMenu(m)
             self.menus[key] = m
         return self.menus[key]
 

@@ -5,13 +5,24 @@ from functools import partial
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QSpinBox, QToolButton, QWidget, QSizePolicy
+from PySide6.QtWidgets import QLabel, QMessageBox, QSpinBox, QToolButton, QWidget, QSizePolicy
 
 from . import icons, settings
 from .canvas.view import BRUSH_SIZES
 from .canvas_size import PRESETS, CanvasSizeDialog
 from .commands import RemoveInstances, SetCanvasSize, duplicate_instance
 from .panels.instance_list import append_to_base_prompt_command
+
+
+SHORTCUTS_TEXT = """\
+B  brush      P  polygon      E  eraser      V  select / move
+[ ]  smaller / bigger brush      Esc  deselect (the next drawing makes a new instance)
+Polygon: click vertices, double-click or Enter closes, Backspace removes the last, Esc cancels
+Select: click picks the top-most instance, drag moves it, Delete removes it
++ / -  zoom      mouse wheel  zoom at the cursor      Ctrl+0  fit      Ctrl+1  100%
+Space + drag (or middle button)  pan
+Ctrl+Z  undo      Ctrl+Shift+Z  redo      Ctrl+D  duplicate instance
+Ctrl+N / Ctrl+O / Ctrl+S / Ctrl+Shift+S  new / open / save / save as"""
 
 
 def _action(window, text, slot=None, shortcut=None, icon=None, tip=None, checkable=False) -> QAction:
@@ -167,6 +178,12 @@ def build_actions(window) -> dict[str, QAction]:
     for key in ("zoom_in", "zoom_out", "fit", "actual"):
         m.insertAction(first, acts[key])
     m.insertSeparator(first)
+
+    # ------------------------------------------------------------------- Help
+    m = window.menu("help")
+    acts["shortcuts"] = _action(window, "&Keyboard shortcuts", lambda: QMessageBox.information(
+        window, "Keyboard shortcuts", SHORTCUTS_TEXT), "F1")
+    m.addAction(acts["shortcuts"])
 
     # ---------------------------------------------------------------- toolbar
     tb = window.tool_bar

@@ -173,6 +173,8 @@ class InstanceList(QWidget):
         self.list.setUniformItemSizes(True)
         self.list.currentRowChanged.connect(self._on_current_row)
         self.list.row_moved.connect(self.move_row)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.setSpacing(2)
@@ -286,6 +288,34 @@ class InstanceList(QWidget):
         index = self.layout_model.index_of(iid) + delta
         if 0 <= index < len(self.layout_model.instances):
             self._push(MoveInstance(self.document, iid, index))
+
+    def _context_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        inst = self.instance_at_row(self.list.indexAt(pos).row())
+        menu = QMenu(self)
+        if inst is not None:
+            self.document.select(inst.id)
+            top = len(self.layout_model.instances) - 1
+            index = self.layout_model.index_of(inst.id)
+            menu.addAction(icons.icon("duplicate"), "Duplicate", self.duplicate_selected)
+            menu.addAction(icons.icon("remove"), "Remove", self.remove_selected)
+            menu.addSeparator()
+            menu.addAction("Bring to front", lambda: self._push(MoveInstance(self.document, inst.id, top))
+                           ).setEnabled(index < top)
+            menu.addAction("Send to back", lambda: self._push(MoveInstance(self.document, inst.id, 0))
+                           ).setEnabled(index > 0)
+            menu.addSeparator()
+            menu.addAction("Show" if not inst.visible else "Hide", lambda: self.toggle(inst.id, "visible"))
+            menu.addAction("Unlock" if inst.locked else "Lock", lambda: self.toggle(inst.id, "locked"))
+            if inst.id in self.missing_ids and inst.prompt.strip():
+                menu.addSeparator()
+                menu.addAction(icons.icon("append"), "Append to base prompt",
+                               lambda: self._push(append_to_base_prompt_command(self.document, inst.id)))
+        else:
+            menu.addAction(icons.icon("add"), "New instance", self.add_instance)
+        menu.popup(self.list.viewport().mapToGlobal(pos))
+        self.context_menu = menu  # kept for tests and so it is not garbage-collected while open
 
     def move_row(self, from_row: int, to_row: int) -> None:
         """A drag in the list: the instance at ``from_row`` ends up at ``to_row``."""

@@ -201,3 +201,22 @@ def test_undo_keys_in_a_text_field_undo_the_document_per_typing_session(window):
     assert doc.layout.base_prompt == start
     QTest.keyClick(prompts.base, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert doc.layout.base_prompt == start + " at dawn" and doc.undo_stack.count() == 2
+
+
+def test_row_context_menu_brings_to_front(window):
+    panel, doc = window.instances_dock.widget(), window.document
+    lst = panel.list
+    panel._context_menu(lst.visualItemRect(lst.item(2)).center())  # the bottom row: Umbrella
+    menu = panel.context_menu
+    front = [a for a in menu.actions() if a.text() == "Bring to front"][0]
+    assert front.isEnabled()
+    front.trigger()
+    menu.close()
+    assert [i.name for i in doc.layout.instances] == ["Ball", "Dog", "Umbrella"]
+    assert names(panel)[0] == "Umbrella" and doc.undo_stack.count() == 1
+
+
+def test_menus_keep_help_last(window):
+    window.menu("generate", "&Generate")
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles[-1] == "&Help" and "&Generate" in titles
