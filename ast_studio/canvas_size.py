@@ -40,4 +40,5 @@ class CanvasSizeDialog(QDialog):
 
 
 def round_to_step(value: int) -> int:
-    return max(MIN_SIZE, min(MAX_SIZE, int(round(value / SIZE_STEP)) * SIZE_STEP))
+    """The nearest multiple of 16 (halves round up), within the allowed sizes."""
+    return max(MIN_SIZE, min(MAX_SIZE, (int(value) + SIZE_STEP // 2) // SIZE_STEP * SIZE_STEP))

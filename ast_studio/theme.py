@@ -24,11 +24,11 @@ QDockWidget {{ color: {TEXT}; font-weight: 600; }}
 QDockWidget::title {{ background: #303338; padding: 6px 8px; border-bottom: 1px solid {BORDER}; }}
 QStatusBar {{ background: #232528; color: {DIM_TEXT}; border-top: 1px solid {BORDER}; }}
 QStatusBar QLabel {{ color: {DIM_TEXT}; padding: 0 6px; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QSpinBox, QComboBox {{
+QLineEdit, QPlainTextEdit, QTextEdit {{
     background: {BASE}; color: {TEXT}; border: 1px solid {BORDER}; border-radius: 4px; padding: 3px 5px;
     selection-background-color: #35587f;
 }}
-QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QSpinBox:focus {{ border-color: {ACCENT}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border-color: {ACCENT}; }}
 QListWidget {{ background: {BASE}; border: 1px solid {BORDER}; border-radius: 4px; outline: none; }}
 QListWidget::item:selected {{ background: #2f4f78; }}
 QLabel[role="heading"] {{ color: {DIM_TEXT}; font-size: 11px; font-weight: 600; text-transform: uppercase;

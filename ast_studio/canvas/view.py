@@ -188,9 +188,15 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------------ input
     def wheelEvent(self, event) -> None:
+        """Zoom keeping the canvas point under the cursor where it is."""
         steps = event.angleDelta().y() / 120.0
         if steps:
+            pos = event.position().toPoint()
+            anchor = self.mapToScene(pos)
             self.zoom_by(1.15 ** steps)
+            moved = self.mapFromScene(anchor) - pos
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
         event.accept()
 
     def _scene_pos(self, event) -> QPointF:

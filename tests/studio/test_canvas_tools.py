@@ -187,3 +187,38 @@ def test_canvas_size_preset_is_undoable(window):
     assert window.size_label.text() == "1344 × 768"
     doc.undo_stack.undo()
     assert (doc.layout.width, doc.layout.height) == (1024, 1024)
+
+
+def test_wheel_zooms_at_the_cursor(window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = window.canvas
+    z = view.zoom()
+    at = to_view(view, 700, 300)
+    under_before = view.mapToScene(at)
+    event = QWheelEvent(QPointF(at), QPointF(view.viewport().mapToGlobal(at)), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
+    assert view.zoom() == pytest.approx(z * 1.15 ** 2)
+    under_after = view.mapToScene(at)
+    assert abs(under_after.x() - under_before.x()) < 3 and abs(under_after.y() - under_before.y()) < 3
+
+
+def test_custom_canvas_size_dialog_rounds_to_multiples_of_16(window, monkeypatch):
+    from ast_studio import canvas_size
+    from ast_studio.window_actions import custom_canvas_size
+
+    assert canvas_size.round_to_step(1000) == 1008 and canvas_size.round_to_step(10) == 64
+
+    def accept(dialog):
+        dialog.width_box.setValue(900)
+        dialog.height_box.setValue(1000)
+        return True
+
+    monkeypatch.setattr(canvas_size.CanvasSizeDialog, "exec", accept)
+    custom_canvas_size(window)
+    layout = window.document.layout
+    assert (layout.width, layout.height) == (896, 1008)
+    assert window.document.undo_stack.count() == 1
