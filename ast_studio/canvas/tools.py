@@ -266,14 +266,17 @@ class PolygonTool(Tool):
 
     def hint(self) -> str:
         if self.points:
-            return f"Polygon: {len(self.points)} vertices. Click to add, double-click or Enter closes, " \
-                   f"Backspace removes the last, Esc cancels."
+            return f"Polygon: {len(self.points)} vertices. Click to add; double-click, Enter or a click on the " \
+                   f"first vertex closes; Backspace removes the last, Esc cancels."
         inst = self.document.selected()
         where = f"onto {inst.name}" if inst is not None else "a new instance"
         return f"Polygon: click the vertices of a shape for {where}; double-click or Enter closes it."
 
     def press(self, pos, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
+            return
+        if len(self.points) >= 3 and math.dist(self.points[0], (pos.x(), pos.y())) * self.view.zoom() <= 8:
+            self.close()  # clicking the first vertex again closes the shape
             return
         if self.outline is None:
             self.outline = self._overlay()

@@ -222,3 +222,15 @@ def test_custom_canvas_size_dialog_rounds_to_multiples_of_16(window, monkeypatch
     layout = window.document.layout
     assert (layout.width, layout.height) == (896, 1008)
     assert window.document.undo_stack.count() == 1
+
+
+def test_clicking_the_first_vertex_closes_the_polygon_and_backspace_removes_one(window):
+    view, doc = window.canvas, window.document
+    view.set_tool("polygon")
+    for x, y in ((100, 100), (500, 100), (520, 520), (500, 400)):
+        click(view, x, y)
+    QTest.keyClick(view, Qt.Key.Key_Backspace)  # drop (500, 400)
+    assert len(view.tool.points) == 3
+    click(view, 102, 101)
+    assert len(doc.layout.instances) == 1
+    assert doc.layout.instances[0].geometry.bounds == pytest.approx((100, 100, 520, 520), abs=2)
