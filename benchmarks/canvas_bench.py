@@ -74,6 +74,9 @@ def measure(repeats: int = 25) -> dict:
         full_ms.append((t3 - t2) * 1000)
         doc.undo_stack.undo()  # keep the layout the same size for every repeat
         app.processEvents()
+    view.close()
+    view.deleteLater()
+    app.processEvents()
     return {
         "instances": len(doc.layout.instances), "vertices_min": min(counts), "vertices_max": max(counts),
         "model_ms": statistics.median(model_ms), "commit_ms": statistics.median(commit_ms),
