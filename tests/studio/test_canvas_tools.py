@@ -235,3 +235,17 @@ def test_clicking_the_first_vertex_closes_the_polygon_and_backspace_removes_one(
     click(view, 102, 101)
     assert len(doc.layout.instances) == 1
     assert doc.layout.instances[0].geometry.bounds == pytest.approx((100, 100, 520, 520), abs=2)
+
+
+def test_holes_and_multipolygons_are_drawn_right():
+    from PySide6.QtCore import QPointF
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from ast_studio.canvas.shapes import path_from_geometry
+
+    ring = Polygon([(0, 0), (100, 0), (100, 100), (0, 100)], [[(30, 30), (70, 30), (70, 70), (30, 70)]])
+    island = Polygon([(200, 0), (250, 0), (250, 50), (200, 50)])
+    path = path_from_geometry(MultiPolygon([ring, island]))
+    assert path.contains(QPointF(10, 10)) and path.contains(QPointF(225, 25))
+    assert not path.contains(QPointF(50, 50))  # the hole stays empty
+    assert not path.contains(QPointF(150, 25))
