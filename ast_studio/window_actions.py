@@ -174,9 +174,15 @@ def build_actions(window) -> dict[str, QAction]:
     acts["zoom_out"] = _action(window, "Zoom &out", canvas.zoom_out, ["-", "Ctrl+-"], "zoom-out")
     acts["fit"] = _action(window, "&Fit to window", canvas.fit, "Ctrl+0", "fit")
     acts["actual"] = _action(window, "&Actual size (100%)", canvas.actual_size, "Ctrl+1")
+    acts["show_names"] = _action(window, "Show instance &names", None, "N", None,
+                                 "Show each instance's name on the canvas", checkable=True)
+    acts["show_names"].setChecked(True)
+    acts["show_names"].toggled.connect(canvas.scene().show_names)
     first = m.actions()[0] if m.actions() else None
     for key in ("zoom_in", "zoom_out", "fit", "actual"):
         m.insertAction(first, acts[key])
+    m.insertSeparator(first)
+    m.insertAction(first, acts["show_names"])
     m.insertSeparator(first)
 
     # ------------------------------------------------------------------- Help

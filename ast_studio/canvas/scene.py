@@ -6,7 +6,7 @@ event updates just the item it names; z-values follow the order of ``layout.inst
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from ..document import Document
@@ -49,6 +49,44 @@ class CanvasItem(QGraphicsItem):
         painter.fillRect(self._rect, self._brush)
 
 
+class NameLabel(QGraphicsItem):
+    """An instance's name on the canvas: constant screen size, dark pill, coloured edge."""
+
+    def __init__(self, parent: "InstanceItem") -> None:
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.text = ""
+        self.colour = QColor("white")
+        self._rect = QRectF()
+        self._font = QFont()
+        self._font.setPointSizeF(8.5)
+        self._font.setBold(True)
+
+    def set_text(self, text: str, colour: str) -> None:
+        if (text, QColor(colour)) == (self.text, self.colour):
+            return
+        self.prepareGeometryChange()
+        self.text, self.colour = text, QColor(colour)
+        width = QFontMetricsF(self._font).horizontalAdvance(text)
+        height = QFontMetricsF(self._font).height()
+        self._rect = QRectF(-width / 2 - 6, -height / 2 - 2, width + 12, height + 4)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.colour, 1.5))
+        painter.setBrush(QColor(24, 26, 29, 200))
+        painter.drawRoundedRect(self._rect, 6, 6)
+        painter.setPen(QColor("#f2f3f5"))
+        painter.setFont(self._font)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
 class InstanceItem(QGraphicsPathItem):
     def __init__(self, instance) -> None:
         super().__init__()
@@ -58,11 +96,17 @@ class InstanceItem(QGraphicsPathItem):
         # Unchanged instances are blitted from a pixmap: a full repaint with 30 detailed
         # instances drops from ~25 ms to ~4 ms (benchmarks/canvas_bench.py).
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.label = NameLabel(self)
         self.refresh(instance, geometry=True)
 
     def refresh(self, instance, geometry: bool = False) -> None:
         if geometry:
             self.setPath(path_from_geometry(instance.geometry))
+            if not instance.geometry.is_empty:
+                spot = instance.geometry.representative_point()
+                self.label.setPos(spot.x, spot.y)
+        self.label.set_text(instance.name, instance.color)
+        self.label.setVisible(not instance.geometry.is_empty)
         colour = QColor(instance.color)
         fill = QColor(colour)
         fill.setAlpha(FILL_ALPHA)
@@ -102,6 +146,7 @@ class CanvasScene(QGraphicsScene):
         self.canvas_item = CanvasItem(self.layout.width, self.layout.height)
         self.addItem(self.canvas_item)
         self.items_by_id: dict[str, InstanceItem] = {}
+        self.names_shown = True
         self.rebuild()
         self.layout.events.connect(self._on_event)
         document.selection_changed.connect(self._on_selection)
@@ -117,8 +162,15 @@ class CanvasScene(QGraphicsScene):
         self._resize()
         self._on_selection(self.document.selected_id)
 
+    def show_names(self, on: bool) -> None:
+        """Instance names on the canvas (View ▸ Show instance names)."""
+        self.names_shown = bool(on)
+        for item in self.items_by_id.values():
+            item.label.setVisible(self.names_shown and not self.layout.instance(item.instance_id).is_empty)
+
     def _add_item(self, inst) -> None:
         item = InstanceItem(inst)
+        item.label.setVisible(item.label.isVisible() and self.names_shown)
         self.items_by_id[inst.id] = item
         self.addItem(item)
 
@@ -141,10 +193,10 @@ class CanvasScene(QGraphicsScene):
             if item is not None:
                 self.removeItem(item)
             self._restack()
-        elif kind == "geometry_changed":
-            self.items_by_id[iid].refresh(self.layout.instance(iid), geometry=True)
-        elif kind == "instance_changed":
-            self.items_by_id[iid].refresh(self.layout.instance(iid))
+        elif kind in ("geometry_changed", "instance_changed"):
+            item = self.items_by_id[iid]
+            item.refresh(self.layout.instance(iid), geometry=kind == "geometry_changed")
+            item.label.setVisible(item.label.isVisible() and self.names_shown)
         elif kind == "order_changed":
             self._restack()
         elif kind == "size_changed":
@@ -169,6 +221,8 @@ class CanvasScene(QGraphicsScene):
         image = QImage(max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_RGB32)
         image.fill(QColor("white"))
         selected = self.document.selected_id
+        names = self.names_shown
+        self.show_names(False)
         self._on_selection(None)
         hidden = [i for i in self.items() if i.zValue() >= OVERLAY_Z and i.isVisible()]
         for i in hidden:
@@ -180,4 +234,5 @@ class CanvasScene(QGraphicsScene):
         for i in hidden:
             i.setVisible(True)
         self._on_selection(selected)
+        self.show_names(names)
         return image

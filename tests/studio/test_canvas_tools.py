@@ -249,3 +249,17 @@ def test_holes_and_multipolygons_are_drawn_right():
     assert path.contains(QPointF(10, 10)) and path.contains(QPointF(225, 25))
     assert not path.contains(QPointF(50, 50))  # the hole stays empty
     assert not path.contains(QPointF(150, 25))
+
+
+def test_instance_names_on_the_canvas_follow_the_model_and_toggle(window):
+    doc = window.document
+    inst = doc.layout.add_instance(Instance("Sun", "a sun", "#ffe119", box(100, 100, 300, 300)))
+    label = window.canvas.scene().items_by_id[inst.id].label
+    assert label.isVisible() and label.text == "Sun"
+    assert (label.pos().x(), label.pos().y()) == pytest.approx((200, 200), abs=101)
+    doc.layout.update_instance(inst.id, name="Sunset")
+    assert label.text == "Sunset"
+    QTest.keyClick(window.canvas, Qt.Key.Key_N)
+    assert not label.isVisible()
+    window.actions_by_name["show_names"].setChecked(True)
+    assert label.isVisible()
