@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.instance_editor_dock = self.add_panel(instance_editor_dock(self.document, self),
                                                    Qt.DockWidgetArea.RightDockWidgetArea)
         self.prompts_dock = self.add_panel(prompts_dock(self.document, self), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.instances_dock.widget().rename_requested.connect(self._rename)
         self.resize(*default_size(self))
         self.resizeDocks([self.instances_dock], [350], Qt.Orientation.Horizontal)
         self.resizeDocks([self.instances_dock, self.instance_editor_dock], [420, 330], Qt.Orientation.Vertical)
@@ -150,6 +151,14 @@ class MainWindow(QMainWindow):
     def _on_layout_event(self, event) -> None:
         if event.kind in ("size_changed", "reset"):
             self._show_size()
+
+    def _rename(self, instance_id: str) -> None:
+        self.document.select(instance_id)
+        self.instance_editor_dock.show()
+        self.instance_editor_dock.raise_()
+        name = self.instance_editor_dock.widget().name
+        name.setFocus()
+        name.selectAll()
 
     def update_title(self) -> None:
         self.setWindowTitle(self.document.window_title())

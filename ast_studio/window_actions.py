@@ -19,9 +19,9 @@ B  brush      P  polygon      E  eraser      V  select / move
 [ ]  smaller / bigger brush      Esc  deselect (the next drawing makes a new instance)
 Polygon: click vertices, double-click or Enter closes, Backspace removes the last, Esc cancels
 Select: click picks the top-most instance, drag moves it, Delete removes it
-+ / -  zoom      mouse wheel  zoom at the cursor      Ctrl+0  fit      Ctrl+1  100%
++ / -  zoom      mouse wheel  zoom at the cursor      Ctrl+0  fit      Ctrl+1  100%      N  names on/off
 Space + drag (or middle button)  pan
-Ctrl+Z  undo      Ctrl+Shift+Z  redo      Ctrl+D  duplicate instance
+Ctrl+Z  undo      Ctrl+Shift+Z  redo      Ctrl+D  duplicate instance      double-click a row  rename
 Ctrl+N / Ctrl+O / Ctrl+S / Ctrl+Shift+S  new / open / save / save as"""
 
 

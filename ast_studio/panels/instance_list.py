@@ -158,6 +158,9 @@ class InstanceListWidget(QListWidget):
 class InstanceList(QWidget):
     """The list of instances with add / duplicate / remove / raise / lower buttons."""
 
+    #: a row was double-clicked: the window focuses the name field of the instance editor
+    rename_requested = Signal(str)
+
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
@@ -173,6 +176,8 @@ class InstanceList(QWidget):
         self.list.setUniformItemSizes(True)
         self.list.currentRowChanged.connect(self._on_current_row)
         self.list.row_moved.connect(self.move_row)
+        self.list.itemDoubleClicked.connect(
+            lambda item: self.rename_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         buttons = QHBoxLayout()

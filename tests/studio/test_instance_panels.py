@@ -220,3 +220,17 @@ def test_menus_keep_help_last(window):
     window.menu("generate", "&Generate")
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles[-1] == "&Help" and "&Generate" in titles
+
+
+def test_double_click_on_a_row_renames(window, qtbot):
+    panel, doc = window.instances_dock.widget(), window.document
+    lst = panel.list
+    pos = lst.visualItemRect(lst.item(1)).center() - QPoint(60, 0)
+    with qtbot.waitSignal(panel.rename_requested, timeout=2000):
+        QTest.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+        QTest.mouseDClick(lst.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    editor = window.instance_editor_dock.widget()
+    assert doc.selected().name == "Ball"
+    assert editor.name.selectedText() == "Ball"  # focused and selected, ready to type over
+    QTest.keyClicks(editor.name, "Red ball")
+    assert doc.layout.instances[1].name == "Red ball"
