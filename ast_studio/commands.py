@@ -17,6 +17,7 @@ from .document import Document
 
 _ID_UPDATE = 1001
 _ID_PROMPTS = 1002
+_ID_NUDGE = 1003
 
 
 class DocumentCommand(QUndoCommand):
@@ -99,6 +100,19 @@ class SetGeometry(DocumentCommand):
     def undo(self) -> None:
         for iid, g in self.old.items():
             self.layout.set_geometry(iid, g)
+
+
+class NudgeInstance(SetGeometry):
+    """Arrow-key moves: consecutive nudges of the same instance merge into one undo step."""
+
+    def id(self) -> int:
+        return _ID_NUDGE
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, NudgeInstance) or set(other.new) != set(self.new):
+            return False
+        self.new = dict(other.new)
+        return True
 
 
 class UpdateInstance(DocumentCommand):

@@ -18,7 +18,7 @@ SHORTCUTS_TEXT = """\
 B  brush      P  polygon      E  eraser      V  select / move
 [ ]  smaller / bigger brush      Esc  deselect (the next drawing makes a new instance)
 Polygon: click vertices, double-click or Enter closes, Backspace removes the last, Esc cancels
-Select: click picks the top-most instance, drag moves it, Delete removes it
+Select: click picks the top-most instance, drag or arrow keys (Shift: 10 px) move it, Delete removes it
 + / -  zoom      mouse wheel  zoom at the cursor      Ctrl+0  fit      Ctrl+1  100%      N  names on/off
 Space + drag (or middle button)  pan
 Ctrl+Z  undo      Ctrl+Shift+Z  redo      Ctrl+D  duplicate instance      double-click a row  rename

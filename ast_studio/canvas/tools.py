@@ -16,7 +16,7 @@ from ast_core.document import Instance, LayoutError, next_colour
 from ast_core.document import geometry as geo
 from shapely.geometry import LineString
 
-from ..commands import AddInstance, SetGeometry
+from ..commands import AddInstance, NudgeInstance, SetGeometry
 from .scene import OVERLAY_Z
 from .shapes import polyline_path
 
@@ -358,7 +358,8 @@ class SelectTool(Tool):
         self.dragged_id: str | None = None
 
     def hint(self) -> str:
-        return "Select: click an instance to select it, drag to move it, Delete removes it, Esc deselects."
+        return ("Select: click an instance to select it, drag or arrow keys (Shift: 10 px) move it, "
+                "Delete removes it, Esc deselects.")
 
     def press(self, pos, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
@@ -390,12 +391,26 @@ class SelectTool(Tool):
         moved = geo.translate(inst.geometry, delta.x(), delta.y())
         self.push(lambda: SetGeometry(self.document, {iid: moved}, f"Move {inst.name}"))
 
+    NUDGES = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+
     def key(self, event) -> bool:
         if event.key() == Qt.Key.Key_Escape:
             if self.drag_from is not None:
                 self.cancel()
             else:
                 self.document.select(None)
+            return True
+        if event.key() in self.NUDGES and self.drag_from is None:
+            inst = self.document.selected()
+            if inst is None:
+                return False
+            if inst.locked:
+                self.view.show_message(f"{inst.name} is locked: it cannot be moved")
+                return True
+            step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+            dx, dy = (v * step for v in self.NUDGES[event.key()])
+            moved = geo.translate(inst.geometry, dx, dy)
+            self.push(lambda: NudgeInstance(self.document, {inst.id: moved}, f"Nudge {inst.name}"))
             return True
         return False
 

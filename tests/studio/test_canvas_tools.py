@@ -263,3 +263,17 @@ def test_instance_names_on_the_canvas_follow_the_model_and_toggle(window):
     assert not label.isVisible()
     window.actions_by_name["show_names"].setChecked(True)
     assert label.isVisible()
+
+
+def test_arrow_keys_nudge_the_selected_instance_in_one_undo_step(window):
+    view, doc = window.canvas, window.document
+    inst = doc.layout.add_instance(Instance("Box", "", "#4363d8", box(100, 100, 200, 200)))
+    doc.select(inst.id)
+    view.set_tool("select")
+    QTest.keyClick(view, Qt.Key.Key_Right)
+    QTest.keyClick(view, Qt.Key.Key_Right)
+    QTest.keyClick(view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert inst.geometry.bounds == pytest.approx((102, 110, 202, 210))
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert inst.geometry.bounds == pytest.approx((100, 100, 200, 200))
