@@ -22,7 +22,7 @@ import torch
 from ast_core.schedule import KINDS, LayerPlan, Schedule
 
 from .inputs import ModulationInputs
-from .kernel import DEFAULT_CHUNK_ROWS, BlockModulation, RowGroup
+from .kernel import BlockModulation, RowGroup
 from .processor import ASTFluxAttnProcessor
 from .tables import TokenTables
 
@@ -87,7 +87,7 @@ class ASTAttention:
         inputs: ModulationInputs,
         timesteps: Sequence[float],
         *,
-        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        chunk_rows: int | None = None,
         probe: Probe | None = None,
     ) -> None:
         self.transformer = transformer
@@ -108,7 +108,7 @@ class ASTAttention:
         self.timesteps = [float(t) for t in timesteps]
         if not self.timesteps:
             raise ValueError("timesteps: the run needs at least one step")
-        self.chunk_rows = int(chunk_rows)
+        self.chunk_rows = chunk_rows  # None: the kernel picks by sequence length
         self.probe = probe
         try:
             device = next(transformer.parameters()).device

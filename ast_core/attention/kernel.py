@@ -15,6 +15,7 @@ Rows whose group has no modulated block go through ``scaled_dot_product_attentio
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -65,23 +66,23 @@ def _scaled_map(block: BlockModulation, r0: int, r1: int, group_start: int,
     return cm
 
 
-def modulated_probabilities_chunk(
+def modulate_scores_chunk(
     scores: torch.Tensor,
     blocks: list[tuple[tuple[int, int], torch.Tensor, torch.Tensor]],
-    scratch: torch.Tensor,
-) -> torch.Tensor:
-    """In place: ``scores`` [C, N] -> unnormalised ``P'``; returns the row sums [C, 1].
+    probs: torch.Tensor,
+) -> None:
+    """In place: raw ``scores`` [..., C, N] -> the modulated, renormalised probabilities ``P''``.
 
-    ``blocks`` = ``[((c0, c1), cM [C, c1-c0], -c [C, 1]), ...]``; ``scratch`` is [C, N].
+    ``P'' = softmax(S + cM - cP)`` with ``P = softmax(S)``, which equals
+    ``P * exp(c(M - P))`` renormalised over the whole row. ``blocks`` =
+    ``[((c0, c1), cM [C, c1-c0], -c [C, 1]), ...]``; ``probs`` is scratch shaped as ``scores``.
     """
-    torch.ops.aten._softmax.out(scores, -1, False, out=scores)
+    torch.ops.aten._softmax.out(scores, -1, False, out=probs)
     for (c0, c1), cm, negc in blocks:
-        p = scores[:, c0:c1]
-        t = scratch[:, c0:c1]
-        torch.addcmul(cm, p, negc, out=t)
-        t.exp_()
-        p.mul_(t)
-    return scores.sum(-1, keepdim=True)
+        s = scores[..., c0:c1]
+        s.addcmul_(probs[..., c0:c1], negc)
+        s.add_(cm)
+    torch.ops.aten._softmax.out(scores, -1, False, out=scores)
 
 
 def _mask_for(attn_mask: torch.Tensor | None, b: int, h: int, r0: int, r1: int,
@@ -99,14 +100,21 @@ def modulated_attention(
     groups: list[RowGroup],
     *,
     scale: float | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     attn_mask: torch.Tensor | None = None,
+    workers: int | None = None,
+    heads_at_once: bool | None = None,
 ) -> torch.Tensor:
     """Joint attention with the AST modulation; tensors are ``[B, N, H, D]`` (diffusers).
 
     ``groups`` must cover the query rows ``0..N-1`` in order. ``attn_mask`` (optional) is a
     bool (True = attend) or additive float mask broadcastable to ``[B, H, N, N]``; it
     enters the scores before the softmax, as in SDPA.
+
+    Two schedules of the same arithmetic: on the CPU (default) each of ``workers`` threads
+    owns whole heads and walks ``[chunk_rows, N]`` score blocks with single-threaded ops;
+    with ``heads_at_once`` (default on accelerators) every head of a row chunk is one
+    batched ``[B, H, chunk, N]`` block, sized to about 128 MiB.
     """
     B, N, H, D = query.shape
     expected = 0
@@ -131,43 +139,98 @@ def modulated_attention(
     elif attn_mask is not None:
         float_mask = attn_mask.to(dtype)
 
+    if heads_at_once is None:
+        heads_at_once = query.device.type != "cpu"
+    if chunk_rows is None:
+        if heads_at_once:
+            chunk_rows = max(16, min(1024, (1 << 25) // max(1, B * H * N)))
+        else:
+            chunk_rows = DEFAULT_CHUNK_ROWS if N <= 8192 else DEFAULT_CHUNK_ROWS // 2
     chunk_rows = max(1, int(chunk_rows))
-    scores = scratch = None
+    modulated = [g for g in groups if g.blocks]
     for group in groups:
-        g0, g1 = group.rows
-        if not group.blocks:
-            sub_mask = None
-            if float_mask is not None:
-                fm = float_mask.expand(mask_shape) if float_mask.dim() == 4 else \
-                    float_mask.expand(mask_shape[-2:])
-                sub_mask = fm[..., g0:g1, :]
-            o = F.scaled_dot_product_attention(
-                q[:, g0:g1].transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
-                attn_mask=sub_mask, scale=scale,
-            )
-            out[:, g0:g1] = o.transpose(1, 2)
+        if group.blocks:
             continue
-        if scores is None:
-            scores = torch.empty(min(chunk_rows, N), N, dtype=dtype, device=query.device)
-            scratch = torch.empty_like(scores)
-        for r0 in range(g0, g1, chunk_rows):
-            r1 = min(r0 + chunk_rows, g1)
-            C = r1 - r0
-            prepared = [
-                (blk.columns, _scaled_map(blk, r0, r1, g0, dtype),
-                 -blk.coef[r0 - g0:r1 - g0].to(dtype)[:, None])
-                for blk in group.blocks
-            ]
-            s_buf, t_buf = scores[:C], scratch[:C]
-            for b in range(B):
-                for h in range(H):
+        g0, g1 = group.rows
+        sub_mask = None
+        if float_mask is not None:
+            fm = float_mask.expand(mask_shape) if float_mask.dim() == 4 else \
+                float_mask.expand(mask_shape[-2:])
+            sub_mask = fm[..., g0:g1, :]
+        o = F.scaled_dot_product_attention(
+            q[:, g0:g1].transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+            attn_mask=sub_mask, scale=scale,
+        )
+        out[:, g0:g1] = o.transpose(1, 2)
+    if not modulated:
+        return out if out.dtype == query.dtype else out.to(query.dtype)
+
+    if heads_at_once:
+        _all_heads(q, k, v, out, modulated, scale, chunk_rows, float_mask, dtype)
+        return out if out.dtype == query.dtype else out.to(query.dtype)
+
+    pairs = [(b, h) for b in range(B) for h in range(H)]
+    workers = max(1, min(int(workers or torch.get_num_threads()), len(pairs)))
+
+    def work(share: list[tuple[int, int]]) -> None:
+        scores = torch.empty(min(chunk_rows, N), N, dtype=dtype, device=query.device)
+        scratch = torch.empty_like(scores)
+        for group in modulated:
+            g0, g1 = group.rows
+            for r0 in range(g0, g1, chunk_rows):
+                r1 = min(r0 + chunk_rows, g1)
+                C = r1 - r0
+                prepared = [
+                    (blk.columns, _scaled_map(blk, r0, r1, g0, dtype),
+                     -blk.coef[r0 - g0:r1 - g0].to(dtype)[:, None])
+                    for blk in group.blocks
+                ]
+                s_buf, t_buf = scores[:C], scratch[:C]
+                for b, h in share:
                     qc = q[b, r0:r1, h] * scale
                     torch.mm(qc, k[b, :, h].t(), out=s_buf)
                     m = _mask_for(float_mask, b, h, r0, r1, mask_shape)
                     if m is not None:
                         s_buf.add_(m)
-                    z = modulated_probabilities_chunk(s_buf, prepared, t_buf)
-                    o = torch.mm(s_buf, v[b, :, h])
-                    o.div_(z)
-                    out[b, r0:r1, h] = o
+                    modulate_scores_chunk(s_buf, prepared, t_buf)
+                    out[b, r0:r1, h] = torch.mm(s_buf, v[b, :, h])
+
+    if workers == 1:
+        work(pairs)
+    else:
+        # Coarse parallelism: each worker owns whole heads and runs single-threaded ops
+        # (thread-local setting), which beats fine-grained intra-op threading on small
+        # per-chunk ops, especially on a busy machine.
+        def run_share(share: list[tuple[int, int]]) -> None:
+            torch.set_num_threads(1)
+            work(share)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(run_share, pairs[i::workers]) for i in range(workers)]:
+                future.result()
     return out if out.dtype == query.dtype else out.to(query.dtype)
+
+
+def _all_heads(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Tensor,
+               groups: list[RowGroup], scale: float, chunk_rows: int,
+               float_mask: torch.Tensor | None, dtype: torch.dtype) -> None:
+    """The same computation with every (batch, head) of a row chunk in one block."""
+    B, N, H, D = q.shape
+    k_t = k.permute(0, 2, 3, 1)          # [B, H, D, N]
+    v_h = v.transpose(1, 2)              # [B, H, N, D]
+    for group in groups:
+        g0, g1 = group.rows
+        for r0 in range(g0, g1, chunk_rows):
+            r1 = min(r0 + chunk_rows, g1)
+            prepared = [
+                (blk.columns, _scaled_map(blk, r0, r1, g0, dtype),
+                 -blk.coef[r0 - g0:r1 - g0].to(dtype)[:, None])
+                for blk in group.blocks
+            ]
+            scores = torch.matmul(q[:, r0:r1].transpose(1, 2) * scale, k_t)  # [B, H, C, N]
+            if float_mask is not None:
+                full = float_mask.expand(B, H, N, N) if float_mask.dim() == 4 else \
+                    float_mask.expand(N, N)
+                scores += full[..., r0:r1, :]
+            modulate_scores_chunk(scores, prepared, torch.empty_like(scores))
+            out[:, r0:r1] = torch.matmul(scores, v_h).transpose(1, 2)

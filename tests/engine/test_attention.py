@@ -127,13 +127,15 @@ def qkv(B=2, N=TEXT + 30, H=2, D=8, seed=0, spread=2.0):
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
-@pytest.mark.parametrize("chunk_rows", [256, 7])
-def test_kernel_equals_dense_formula(name: str, chunk_rows: int) -> None:
+@pytest.mark.parametrize("chunk_rows, workers, heads_at_once",
+                         [(None, None, None), (7, 1, False), (5, 3, False), (6, None, True)])
+def test_kernel_equals_dense_formula(name, chunk_rows, workers, heads_at_once) -> None:
     inputs = make_inputs()
     tables = TokenTables(inputs, 1.0, 4.0)
     q, k, v = qkv()
     groups = build_row_groups(PLANS[name], STRENGTH, tables)
-    ours = modulated_attention(q, k, v, groups, chunk_rows=chunk_rows)
+    ours = modulated_attention(q, k, v, groups, chunk_rows=chunk_rows, workers=workers,
+                               heads_at_once=heads_at_once)
     ref = dense_reference(q, k, v, inputs, PLANS[name], STRENGTH, 1.0, 4.0)
     assert ours.dtype == torch.float32
     torch.testing.assert_close(ours.double(), ref, atol=1e-5, rtol=0)
@@ -142,17 +144,26 @@ def test_kernel_equals_dense_formula(name: str, chunk_rows: int) -> None:
     assert (plain - ref).abs().max() > 1e-3
 
 
-def test_kernel_with_additive_and_bool_masks() -> None:
+@pytest.mark.parametrize("heads_at_once", [False, True])
+def test_kernel_with_additive_and_bool_masks(heads_at_once) -> None:
     inputs = make_inputs()
     tables = TokenTables(inputs, 1.0, 4.0)
     q, k, v = qkv(seed=3)
     N = q.shape[1]
     keep = torch.ones(2, 1, 1, N, dtype=torch.bool)
     keep[:, :, :, 15] = False  # mask a padding token out
+    bias = torch.randn(N, N, generator=torch.Generator().manual_seed(5))
     plan = PLANS["i2t-instance-attribute"]
     groups = build_row_groups(plan, STRENGTH, tables)
-    ours = modulated_attention(q, k, v, groups, attn_mask=keep, chunk_rows=9)
-    ref = dense_reference(q, k, v, inputs, plan, STRENGTH, 1.0, 4.0, mask=keep)
+    for mask in (keep, bias):
+        ours = modulated_attention(q, k, v, groups, attn_mask=mask, chunk_rows=9,
+                                   heads_at_once=heads_at_once)
+        ref = dense_reference(q, k, v, inputs, plan, STRENGTH, 1.0, 4.0, mask=mask)
+        torch.testing.assert_close(ours.double(), ref, atol=1e-5, rtol=0)
+    # rows with no modulated block go through SDPA with the same mask
+    t2t_only = build_row_groups(PLANS["t2t"], STRENGTH, tables)
+    ours = modulated_attention(q, k, v, t2t_only, attn_mask=keep, heads_at_once=heads_at_once)
+    ref = dense_reference(q, k, v, inputs, PLANS["t2t"], STRENGTH, 1.0, 4.0, mask=keep)
     torch.testing.assert_close(ours.double(), ref, atol=1e-5, rtol=0)
 
 
