@@ -61,7 +61,7 @@ def _import(command: str, args, inputs: list, run) -> int:
 
 
 def cmd_import_seed(args) -> int:
-    return _import("import-seed", args, [args.layout, args.prompts], lambda: import_seed(args.layout, args.prompts))
+    return _import("import-seed", args, [args.layout, args.prompts], lambda: import_seed(args.layout, args.prompts, colours="sketch" if args.keep_colours else "palette"))
 
 
 def cmd_import_boxes(args) -> int:
@@ -167,6 +167,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("layout", metavar="LAYOUT.png")
     p.add_argument("prompts", metavar="PROMPTS.json")
     p.add_argument("-o", "--output", required=True, metavar="OUT.astproj")
+    p.add_argument("--keep-colours", action="store_true",
+                   help="keep the sketch's own colours (default: the studio's distinct palette)")
     p.add_argument("--force", **force)
     p.set_defaults(func=cmd_import_seed)
 

@@ -15,6 +15,7 @@ import numpy as np
 import shapely.affinity
 
 from ..document import Instance, Layout
+from ..document import next_colour
 from .files import canvas_size, colour_hex, read_image, read_json, seed_setting
 from .naming import name_from_prompt, unique_names
 from .result import ImportFileError, Imported
@@ -53,7 +54,16 @@ def _prompts(data, path: Path) -> tuple[str, list[str], list[str] | None]:
     return prompt, segments, names
 
 
-def import_seed(png_path: str | Path, json_path: str | Path) -> Imported:
+def import_seed(png_path: str | Path, json_path: str | Path, colours: str = "palette") -> Imported:
+    """Import a seed sketch.
+
+    ``colours="palette"`` (default) gives the instances the studio's distinct palette colours,
+    since a sketch's colours only identify segments (the demo's sketches use near-identical
+    dark reds); ``colours="sketch"`` keeps the sketch's own colours, so that an exported
+    sketch re-imports with the very same colours.
+    """
+    if colours not in ("palette", "sketch"):
+        raise ValueError(f"colours must be 'palette' or 'sketch', got {colours!r}")
     png_path, json_path = Path(png_path), Path(json_path)
     data = read_json(json_path)
     prompt, segments, names = _prompts(data, json_path)
@@ -92,13 +102,11 @@ def import_seed(png_path: str | Path, json_path: str | Path) -> Imported:
             geometry = trace((rgb == colour).all(-1))
             if (sx, sy) != (1.0, 1.0):
                 geometry = shapely.affinity.scale(geometry, sx, sy, origin=(0, 0))
-            hexcol = colour_hex(colour)
+            hexcol = colour_hex(colour) if colours == "sketch" else None
         else:
             geometry, hexcol = None, None
         if hexcol is None:
-            from ..document import next_colour
-
-            hexcol = next_colour(sorted(used))
+            hexcol = next_colour(list(used))
         used.add(hexcol)
         instances.append(Instance(name=inst_names[k], prompt=text, color=hexcol,
                                   **({"geometry": geometry} if geometry is not None else {})))

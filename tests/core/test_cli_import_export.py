@@ -110,7 +110,11 @@ def test_import_boxes_needs_a_choice(tmp_path, seed_examples, capsys):
     assert code == 0 and "4 instances" in out and "1280x768" in out
 
 
-def test_export_sketch_and_masks(beach, tmp_path, seed_examples, capsys):
+def test_export_sketch_and_masks(tmp_path, seed_examples, capsys):
+    beach = tmp_path / "kept.astproj"
+    code, _, err = run(capsys, "import-seed", seed_examples / "beach.png", seed_examples / "beach.json",
+                       "--keep-colours", "-o", beach)
+    assert code == 0, err
     code, out, err = run(capsys, "export-sketch", beach, "-o", tmp_path / "sketch.png")
     assert code == 0, err
     exported = np.asarray(Image.open(tmp_path / "sketch.png").convert("RGB"))

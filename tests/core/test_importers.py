@@ -10,6 +10,7 @@ from PIL import Image
 
 from ast_core.document import Instance, Layout
 from ast_core.exporters import mask_files, render_sketch
+from ast_core.document import PALETTE
 from ast_core.importers import ImportFileError, colour_ranking, import_boxes, import_masks, import_seed
 from ast_core.importers.naming import name_from_prompt, unique_names
 from ast_core.importers.tracing import trace
@@ -31,8 +32,11 @@ def test_seed_examples_import(seed_examples, name, count):
     assert [i.prompt for i in layout.instances] == data["segments"][1:]
     assert result.settings == {"seed": data["seed"]}
     masks = rasterize(layout)
-    for inst, (colour, pixels) in zip(layout.instances, colour_ranking(rgb)):
+    assert [i.color for i in layout.instances] == list(PALETTE[:count])  # distinct, readable colours
+    kept = import_seed(png, js, colours="sketch").layout
+    for inst, (colour, pixels) in zip(kept.instances, colour_ranking(rgb)):
         assert inst.color == "#{:02x}{:02x}{:02x}".format(*colour)
+    for inst, (colour, pixels) in zip(layout.instances, colour_ranking(rgb)):
         assert abs(inst.area - pixels) <= 0.02 * pixels, (inst.name, inst.area, pixels)
         assert abs(int(masks.mask(inst.id).sum()) - pixels) <= 0.02 * pixels
         # The traced polygon sits on the colour's own pixels.
@@ -65,7 +69,7 @@ def test_seed_mismatches_are_warned(tmp_path):
                                                    "seed": 2**40}))
     r = import_seed(tmp_path / "s.png", tmp_path / "few.json")
     assert r.settings == {} and any("\"seed\" 1099511627776 is not a whole number" in w for w in r.warnings)
-    assert len(r.layout.instances) == 1 and r.layout.instances[0].color == "#c80000"
+    assert len(r.layout.instances) == 1 and r.layout.instances[0].color == PALETTE[0]
     assert (r.layout.width, r.layout.height) == (128, 96)
     assert any("not a multiple of 16" in w for w in r.warnings)
     assert any("smallest colour" in w for w in r.warnings)
@@ -97,11 +101,11 @@ def test_seed_bad_image(tmp_path, seed_examples):
 
 @pytest.mark.parametrize("name", ["beach", "winter_night"])
 def test_sketch_export_round_trip(tmp_path, seed_examples, name):
-    original = import_seed(seed_examples / f"{name}.png", seed_examples / f"{name}.json").layout
+    original = import_seed(seed_examples / f"{name}.png", seed_examples / f"{name}.json", colours="sketch").layout
     sketch = render_sketch(original, "out.png")
     sketch.image.save(tmp_path / "out.png")
     (tmp_path / "out.json").write_text(json.dumps(sketch.prompts))
-    again = import_seed(tmp_path / "out.png", tmp_path / "out.json").layout
+    again = import_seed(tmp_path / "out.png", tmp_path / "out.json", colours="sketch").layout
     assert sketch.warnings == []
     assert (again.base_prompt, again.background_prompt) == (original.base_prompt, original.background_prompt)
     before = {i.prompt: (i.name, i.color, int(rasterize(original).mask(i.id).sum())) for i in original.instances}
