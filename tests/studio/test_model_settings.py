@@ -148,3 +148,16 @@ def test_outline_toggle_is_remembered(qtbot, qsettings):
     again.close()
     qsettings.setValue("preview/outlines", "sometimes")
     assert load_outlines_choice(qsettings) is True  # a bad value falls back to the default
+
+
+def test_dialog_reports_a_repository_missing_from_the_hugging_face_cache(qtbot, qsettings):
+    from ast_studio.generation.model_settings_dialog import ModelSettingsDialog
+
+    save_model_settings(ModelSettings(model="FLUX.1-dev", source="hf_cache", hf_id="nobody-here/not-a-cached-model"),
+                        qsettings)
+    dialog = ModelSettingsDialog(qsettings)
+    qtbot.addWidget(dialog)
+    assert dialog.hf_id.isVisibleTo(dialog) and not dialog.folder_box.isVisibleTo(dialog)
+    qtbot.waitUntil(lambda: dialog.last_check is not None, timeout=20000)
+    ok, message = dialog.last_check
+    assert not ok and "nobody-here/not-a-cached-model" in message and "Hugging Face cache" in message
