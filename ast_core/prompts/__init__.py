@@ -1,9 +1,22 @@
-"""Prompts for AST: segment spans in the base prompt, the attribute/instance split, embedding substitution."""
+"""Prompts for AST: segment spans in the base prompt, the attribute/instance split, embedding substitution.
+
+The span and attribute rules are plain Python; only the embedding substitution needs torch, so
+its names are imported on first use (the studio shows the automatic split without loading torch).
+"""
 from .attributes import split_attributes
 from .spans import BACKGROUND, PromptAnalysis, PromptError, SegmentText, analyse_prompts
-from .substitution import TextConditioning, encode_base, encode_with_substitution, t5_embeddings
+
+_TORCH_NAMES = ("TextConditioning", "encode_base", "encode_with_substitution", "t5_embeddings")
 
 __all__ = [
-    "BACKGROUND", "PromptAnalysis", "PromptError", "SegmentText", "TextConditioning", "analyse_prompts",
-    "encode_base", "encode_with_substitution", "split_attributes", "t5_embeddings",
+    "BACKGROUND", "PromptAnalysis", "PromptError", "SegmentText", "analyse_prompts", "split_attributes",
+    *_TORCH_NAMES,
 ]
+
+
+def __getattr__(name: str):
+    if name in _TORCH_NAMES:
+        from . import substitution
+
+        return getattr(substitution, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
