@@ -215,6 +215,9 @@ class GenerationPanel(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.settings_box)
+        # never narrower than the settings: the docks take room from the canvas instead
+        self.setMinimumWidth(self.settings_box.minimumSizeHint().width()
+                             + self.scroll.verticalScrollBar().sizeHint().width() + 20)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.generate_button)

@@ -178,6 +178,7 @@ class GenerationUi(QObject):
         view = self.preview.view
         view.layout_snapshot = self.document.layout
         view.set_canvas_size(self.document.layout.width, self.document.layout.height)
+        self.preview.set_caption(view.placeholder)
 
     # ------------------------------------------------------------------ main window
     def docks(self, parent=None) -> tuple[QDockWidget, QDockWidget, QDockWidget]:

@@ -79,8 +79,10 @@ class PreviewView(QWidget):
         target = self.image_rect()
         if self.image is None:
             p.fillRect(target, QColor("#25272b"))
-            p.setPen(QPen(QColor("#8a9099")))
-            p.drawText(target, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            if not (self.show_outlines and self.layout_snapshot is not None and self.layout_snapshot.instances):
+                p.setPen(QPen(QColor("#8a9099")))
+                p.drawText(target.adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                           self.placeholder)
         else:
             # smooth scaling: a 1/8-size latent preview reads as a soft image, not as blocks
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
@@ -120,11 +122,13 @@ class PreviewView(QWidget):
         for inst in layout.instances:
             if not inst.visible or inst.geometry.is_empty:
                 continue
-            x0, y0, _x1, _y1 = inst.geometry.bounds
+            x0, y0, x1, y1 = inst.geometry.bounds
             pos = target.topLeft() + QRectF(0, 0, x0 * sx, y0 * sy).bottomRight()
             label = inst.name
             fm = p.fontMetrics()
             box = QRectF(pos.x() + 2, pos.y() + 2, fm.horizontalAdvance(label) + 8, fm.height() + 2)
+            if box.width() + 4 > (x1 - x0) * sx or box.height() + 4 > (y1 - y0) * sy:
+                continue  # a small preview: the outline's colour says which instance it is
             p.fillRect(box, QColor(0, 0, 0, 150))
             p.setPen(QColor(inst.color).lighter(130))
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
