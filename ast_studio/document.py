@@ -80,11 +80,14 @@ class Document(QObject):
         self._set_path(path)
         self._announce_modified()
 
-    def _on_clean_changed(self, _clean: bool) -> None:
-        self._announce_modified()
+    def _on_clean_changed(self, clean: bool) -> None:
+        # Use the signal's value: the stack emits this from its own destructor too,
+        # when asking it again would touch a deleted C++ object.
+        self._announce_modified(self._dirty_outside_stack or not clean)
 
-    def _announce_modified(self) -> None:
-        now = self.is_modified
+    def _announce_modified(self, now: bool | None = None) -> None:
+        if now is None:
+            now = self.is_modified
         if now != self._was_modified:
             self._was_modified = now
             self.modified_changed.emit(now)
