@@ -119,20 +119,21 @@ def measure_memory_child(variant: str, side: int) -> None:
      "dense": lambda: dense_demo(*small[:3], small[4], small[5], small[6])}[variant]()
     before = rss_bytes()
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if variant == "ours":
         out = ours(q, k, v, groups)
     elif variant == "sdpa":
         out = sdpa(q, k, v)
     else:
         out = dense_demo(q, k, v, tables, plan, strength)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"variant": variant, "peak_extra": max(peak, peak_before) - before,
-                      "seconds": seconds, "output_bytes": out.numel() * out.element_size()}))
+                      "seconds": seconds, "cpu_seconds": cpu,
+                      "output_bytes": out.numel() * out.element_size()}))
 
 
-def child_memory(variant: str, side: int) -> dict:
+def child_run(variant: str, side: int) -> dict:
     proc = subprocess.run(
         [sys.executable, __file__, "--child", variant, "--side", str(side)],
         capture_output=True, text=True, timeout=900,
@@ -148,20 +149,41 @@ def dense_would_be_bytes(n: int, heads: int = HEADS) -> int:
 
 
 def time_case(side: int, repeats: int) -> dict:
+    """Best-of-N wall and CPU seconds, SDPA and ours alternating on the same inputs."""
     q, k, v, groups, *_ = make_case(side)
-    results = {"sdpa": [], "ours": []}
-    ours(q, k, v, groups), sdpa(q, k, v)  # warm up
+    wall: dict[str, list[float]] = {"sdpa": [], "ours": []}
+    cpu: dict[str, list[float]] = {"sdpa": [], "ours": []}
     for _ in range(repeats):
         for name, fn in (("sdpa", lambda: sdpa(q, k, v)), ("ours", lambda: ours(q, k, v, groups))):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
-            results[name].append(time.perf_counter() - t0)
-    return {name: sorted(ts) for name, ts in results.items()}
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    return {"wall": {n: sorted(t) for n, t in wall.items()},
+            "cpu": {n: sorted(t) for n, t in cpu.items()}}
+
+
+def print_memory(mem: dict, n: int) -> None:
+    for name, m in mem.items():
+        if "error" in m:
+            print(f"peak  {name}: failed: {m['error']}")
+        else:
+            print(f"peak  {name:5s}: +{m['peak_extra'] / 2**20:6.0f} MiB "
+                  f"(of which output {m['output_bytes'] / 2**20:.0f} MiB; one run "
+                  f"{m['seconds']:.1f} s wall, {m['cpu_seconds']:.1f} s CPU)")
+    dense_bytes = dense_would_be_bytes(n)
+    measured = mem.get("dense", {}).get("peak_extra")
+    ref, label = (measured, "measured dense") if measured else (dense_bytes, "dense would need")
+    print(f"dense form holds >= {dense_bytes / GiB:.1f} GiB at its peak "
+          f"(probabilities + maps + coefficients, 3 x heads x N^2 float32)")
+    if "peak_extra" in mem.get("ours", {}):
+        print(f"memory AST / {label} = {100 * mem['ours']['peak_extra'] / ref:.2f}% "
+              "(target <= 2%)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip-2048", action="store_true")
     ap.add_argument("--skip-dense", action="store_true")
     ap.add_argument("--child")
@@ -173,34 +195,27 @@ def main() -> None:
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, batch 1, "
           f"{HEADS} heads x {HEAD_DIM}, layer {LAYER + 1} of the paper preset, step 1")
-    sizes = [(1024, 64)] + ([] if args.skip_2048 else [(2048, 128)])
-    for pixels, side in sizes:
-        n = TEXT + side * side
-        print(f"\n== {pixels}x{pixels}: {TEXT} text + {side * side} image = {n} tokens ==")
-        reps = args.repeats if pixels == 1024 else 1
-        t = time_case(side, reps)
-        best_s, best_o = t["sdpa"][0], t["ours"][0]
-        print(f"time  sdpa best {best_s:.2f} s (median {t['sdpa'][len(t['sdpa']) // 2]:.2f}), "
-              f"AST best {best_o:.2f} s (median {t['ours'][len(t['ours']) // 2]:.2f}); "
-              f"ratio {best_o / best_s:.2f}x (target <= 1.3x)")
-        mem = {name: child_memory(name, side) for name in ("sdpa", "ours")}
-        dense_bytes = dense_would_be_bytes(n)
-        if pixels == 1024 and not args.skip_dense:
-            mem["dense"] = child_memory("dense", side)
-        for name, m in mem.items():
-            if "error" in m:
-                print(f"peak  {name}: failed: {m['error']}")
-            else:
-                print(f"peak  {name}: +{m['peak_extra'] / 2**20:.0f} MiB "
-                      f"(output itself {m['output_bytes'] / 2**20:.0f} MiB, {m['seconds']:.1f} s)")
-        ref = mem.get("dense", {}).get("peak_extra") or dense_bytes
-        label = "measured dense" if "dense" in mem and "peak_extra" in mem["dense"] else \
-            "dense would need"
-        print(f"dense form would hold >= {dense_bytes / GiB:.1f} GiB "
-              f"(3 x heads x N^2 float32)")
-        if "peak_extra" in mem["ours"]:
-            print(f"memory AST / {label} = {100 * mem['ours']['peak_extra'] / ref:.2f}% "
-                  "(target <= 2%)")
+    n = TEXT + 64 * 64
+    print(f"\n== 1024x1024: {TEXT} text + 4096 image = {n} tokens ==")
+    t = time_case(64, args.repeats)
+    for kind in ("wall", "cpu"):
+        s_, o_ = t[kind]["sdpa"], t[kind]["ours"]
+        print(f"time  {kind:4s}: SDPA best {s_[0]:.2f} s (median {s_[len(s_) // 2]:.2f}), "
+              f"AST best {o_[0]:.2f} s (median {o_[len(o_) // 2]:.2f}) -> "
+              f"ratio {o_[0] / s_[0]:.2f}x (target <= 1.3x)")
+    variants = ("sdpa", "ours") + (() if args.skip_dense else ("dense",))
+    print_memory({name: child_run(name, 64) for name in variants}, n)
+
+    if not args.skip_2048:
+        n = TEXT + 128 * 128
+        print(f"\n== 2048x2048: {TEXT} text + 16384 image = {n} tokens "
+              "(one run each, fresh process) ==")
+        mem = {name: child_run(name, 128) for name in ("sdpa", "ours")}
+        if all("seconds" in m for m in mem.values()):
+            for kind, key in (("wall", "seconds"), ("cpu", "cpu_seconds")):
+                print(f"time  {kind:4s}: SDPA {mem['sdpa'][key]:.1f} s, AST {mem['ours'][key]:.1f} s"
+                      f" -> ratio {mem['ours'][key] / mem['sdpa'][key]:.2f}x")
+        print_memory(mem, n)
 
 
 if __name__ == "__main__":

@@ -201,9 +201,13 @@ def modulated_attention(
         # Coarse parallelism: each worker owns whole heads and runs single-threaded ops
         # (thread-local setting), which beats fine-grained intra-op threading on small
         # per-chunk ops, especially on a busy machine.
+        # grad and inference mode are thread-local: carry the caller's into the workers
+        inference, grad = torch.is_inference_mode_enabled(), torch.is_grad_enabled()
+
         def run_share(share: list[tuple[int, int]]) -> None:
             torch.set_num_threads(1)
-            work(share)
+            with torch.inference_mode(inference), torch.set_grad_enabled(grad):
+                work(share)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for future in [pool.submit(run_share, pairs[i::workers]) for i in range(workers)]:

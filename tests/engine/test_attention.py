@@ -167,6 +167,19 @@ def test_kernel_with_additive_and_bool_masks(heads_at_once) -> None:
     torch.testing.assert_close(ours.double(), ref, atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("mode", ["inference", "no_grad"])
+def test_kernel_workers_follow_the_callers_grad_mode(mode) -> None:
+    tables = TokenTables(make_inputs(), 1.0, 4.0)
+    groups = build_row_groups(PLANS["i2i"], STRENGTH, tables)
+    q, k, v = qkv()
+    expected = modulated_attention(q, k, v, groups, workers=1)
+    context = torch.inference_mode() if mode == "inference" else torch.no_grad()
+    with context:
+        q2, k2, v2 = q.clone(), k.clone(), v.clone()
+        out = modulated_attention(q2, k2, v2, groups, workers=2)
+    torch.testing.assert_close(out, expected, atol=1e-6, rtol=0)
+
+
 def test_size_factors_follow_the_formula() -> None:
     inputs = make_inputs()
     t = TokenTables(inputs, 1.0, 4.0)
@@ -244,7 +257,7 @@ def layered_schedule(weights=None, modulated_steps=3) -> Schedule:
 
 
 def run(model, step: int, **extra):
-    with torch.no_grad():
+    with torch.inference_mode():  # as the pipeline runs it
         return model(timestep=torch.tensor([TIMESTEPS[step] / 1000.0]), **model_inputs(),
                      **extra)[0]
 
