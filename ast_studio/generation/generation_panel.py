@@ -132,7 +132,10 @@ class GenerationPanel(QWidget):
         self.size_label = QLabel()
         self.size_label.setToolTip("The image size is the canvas size (Canvas ▸ Size to change it)")
         self.steps = QSpinBox()
-        self.steps.setRange(*STEP_RANGE)
+        # 0 stands for "the model's default" (28 for FLUX.1-dev, 4 for schnell and tiny-flux)
+        self.steps.setRange(0, STEP_RANGE[1])
+        self.steps.setSpecialValueText("Model default")
+        self.steps.setToolTip("Denoising steps; at the lowest value the loaded model's own default is used")
         self.guidance = QDoubleSpinBox()
         self.guidance.setRange(*GUIDANCE_RANGE)
         self.guidance.setDecimals(1)
@@ -226,7 +229,7 @@ class GenerationPanel(QWidget):
         layout.addWidget(self.messages)
         layout.addWidget(self.scroll, 1)
 
-        self.steps.valueChanged.connect(lambda v: self._set("steps", int(v)))
+        self.steps.valueChanged.connect(lambda v: self._set("steps", int(v) or None))
         self.guidance.valueChanged.connect(lambda v: self._set("guidance", round(float(v), 3)))
         self.seed.valueChanged.connect(lambda v: self._set("seed", int(v)))
         self.seed_mode.currentIndexChanged.connect(lambda _i: self._set("seed_mode", self.seed_mode.currentData()))
@@ -266,7 +269,7 @@ class GenerationPanel(QWidget):
         self._updating = True
         try:
             s = render_settings_from_project(self.document.settings)
-            self.steps.setValue(s.steps)
+            self.steps.setValue(s.steps or 0)
             self.guidance.setValue(s.guidance)
             self.seed.setValue(s.seed)
             self.seed_mode.setCurrentIndex(self.seed_mode.findData(s.seed_mode))

@@ -96,7 +96,8 @@ class GenerationUi(QObject):
             self._job_content[job.id] = self._content
             self.preview.set_caption("Starting…")
             w, h = job.settings["width"], job.settings["height"]
-            self.status.emit(f"Rendering {w}×{h}, {settings.steps} steps, seed {seed}…")
+            steps = f"{settings.steps} steps" if settings.steps else "the model's default steps"
+            self.status.emit(f"Rendering {w}×{h}, {steps}, seed {seed}…")
         return job
 
     def cancel(self) -> None:

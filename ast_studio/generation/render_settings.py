@@ -25,7 +25,8 @@ GUIDANCE_RANGE = (0.0, 30.0)
 
 @dataclass(frozen=True)
 class RenderSettings:
-    steps: int = 28
+    #: None = the loaded model's own default (FLUX.1-dev 28, schnell 4, tiny-flux 4)
+    steps: int | None = None
     guidance: float = 3.5
     seed: int = 0
     seed_mode: str = "fixed"
@@ -58,7 +59,7 @@ class RenderSettings:
 
 DEFAULTS = RenderSettings()
 
-def _int(d: dict, key: str, lo: int, hi: int, default: int) -> int:
+def _int(d: dict, key: str, lo: int, hi: int, default: int | None) -> int | None:
     v = d.get(key, default)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or int(v) != v \
             or not lo <= v <= hi:
@@ -93,7 +94,7 @@ def render_settings_from_project(settings: dict | None) -> RenderSettings:
         log.warning("project settings: generation=%r is not an object; using defaults", d)
         d = {}
     return RenderSettings(
-        steps=_int(d, "steps", *STEP_RANGE, DEFAULTS.steps),
+        steps=None if d.get("steps") is None else _int(d, "steps", *STEP_RANGE, DEFAULTS.steps),
         guidance=_float(d, "guidance", *GUIDANCE_RANGE, DEFAULTS.guidance),
         seed=_int(d, "seed", 0, MAX_SEED, DEFAULTS.seed),
         seed_mode=_choice(d, "seed_mode", SEED_MODES, DEFAULTS.seed_mode),

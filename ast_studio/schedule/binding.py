@@ -32,12 +32,12 @@ DEFAULT_STEPS = 28
 
 
 def project_steps(settings: dict | None) -> int:
-    """The step count of the project's generation settings (the studio's default if unset)."""
+    """The step count of the project's generation settings (FLUX.1-dev's 28 when it is the model's default)."""
     try:
         from ast_studio.generation.render_settings import render_settings_from_project
     except ImportError:  # pragma: no cover - generation settings not installed
         return DEFAULT_STEPS
-    return render_settings_from_project(settings).steps
+    return render_settings_from_project(settings).steps or DEFAULT_STEPS
 
 
 class ScheduleBinding(QObject):

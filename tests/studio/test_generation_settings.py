@@ -80,7 +80,11 @@ def test_panel_edits_are_undoable_and_merge(panel):
     doc.undo_stack.undo()
     assert panel.method.currentData() == "ast" and panel.seed_mode.currentData() == "fixed"
     doc.undo_stack.undo()
-    assert panel.steps.value() == 28 and render_settings_from_project(doc.settings).steps == 28
+    # unset steps = the model's own default, shown as such
+    assert panel.steps.value() == 0 and panel.steps.text() == "Model default"
+    assert render_settings_from_project(doc.settings).steps is None
+    panel.steps.setValue(0)
+    assert render_settings_from_project(doc.settings).steps is None
 
 
 def test_panel_follows_a_loaded_project(panel):
