@@ -6,10 +6,13 @@ For query row ``i`` and key ``j`` with scores ``S = QK^T * scale`` and ``P = sof
     out[i]  = sum_j P'[i,j] V[j] / sum_j P'[i,j]
 
 which is the method page's ``softmax(S + cM - c exp(S - lse))``. Rows are processed in chunks
-that hold whole rows, so the ``lse`` and the modified softmax come from one score block of
-``[chunk, N]`` per head; ``c*M`` is rebuilt per chunk from per-token membership tables
-(``M = row_members @ col_members``), shared by every head and batch item. Peak extra memory
-is ``3 * chunk * N`` floats plus the output, never ``N x N``.
+that hold whole rows, so one ``[chunk, N]`` score block per head gives both softmaxes: the
+first yields ``P`` (its ``lse`` included), the block is shifted by ``cM - cP`` on the
+modulated columns, and the second softmax is the renormalised ``P''`` (``c = 0`` in the T2I
+block and in unmodulated blocks, so they are just renormalised with their row). ``c*M`` is
+rebuilt per chunk from per-token membership tables (``M = row_members @ col_members``),
+shared by every head and batch item. Peak extra memory per worker is ``3 * chunk * N``
+floats plus the output, never ``N x N``.
 
 Rows whose group has no modulated block go through ``scaled_dot_product_attention``.
 """
