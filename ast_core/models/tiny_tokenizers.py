@@ -5,7 +5,7 @@
   any other word; ``<pad>`` = 0, ``</s>`` = 1, ``<unk>`` = 2; every sequence ends with
   ``</s>``. Wrapped as transformers' ``T5TokenizerFast``.
 * CLIP-style: a byte-level BPE learnt once from the same word list (frozen in
-  ``tiny_clip_merges``; lower-cased, ``</w>`` word ends), with ``<|startoftext|>``/``<|endoftext|>``. Wrapped as
+  ``tiny_clip_merges.txt``; lower-cased, ``</w>`` word ends), with ``<|startoftext|>``/``<|endoftext|>``. Wrapped as
   ``CLIPTokenizer``.
 """
 from __future__ import annotations
@@ -54,7 +54,10 @@ def clip_vocabulary() -> tuple[dict[str, int], list[tuple[str, str]]]:
     """Byte-level BPE vocabulary and merges: specials, every byte (also as a word end), then each merge's result."""
     from tokenizers.pre_tokenizers import ByteLevel
 
-    from .tiny_clip_merges import MERGES
+    from importlib.resources import files
+
+    text = files(__package__).joinpath("tiny_clip_merges.txt").read_text(encoding="utf-8")
+    MERGES = [line for line in text.splitlines() if line and not line.startswith("#")]
 
     alphabet = sorted(ByteLevel.alphabet())
     vocab: dict[str, int] = {"<|startoftext|>": 0, "<|endoftext|>": 1}
