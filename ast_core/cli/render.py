@@ -65,6 +65,7 @@ def cmd_render(args) -> int:
 
     from ..generate import GenerationSettings, PromptError, SettingsError, generate, prepare
     from ..generation.mask_files import save_masks
+    from ..out_of_memory import free_memory, is_out_of_memory, out_of_memory_advice
     from ..generation.png_text import save_png
     from ..models import ModelLoadError, load_model
     from ..schedule import Schedule
@@ -102,6 +103,11 @@ def cmd_render(args) -> int:
         result = generate(layout, schedule, settings, model)
     except (PromptError, SettingsError, LayoutError) as e:
         raise CommandError(f"{args.project}: {e}") from None
+    except (RuntimeError, MemoryError) as e:
+        if not is_out_of_memory(e):
+            raise
+        free_memory()
+        raise CommandError(f"{args.project}: {out_of_memory_advice(settings.width, settings.height)}") from None
     _warn(result.warnings)
     try:
         paths = []

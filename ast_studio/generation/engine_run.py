@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from ast_core.out_of_memory import free_memory, is_out_of_memory  # torch imported only when called
+
 from . import events as ev
 from .model_settings import ModelSettings
 
@@ -97,26 +99,6 @@ def encode_png(rgb: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb, "RGB").save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    import torch
-
-    oom = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
-    if oom is not None and isinstance(exc, oom):
-        return True
-    return isinstance(exc, (RuntimeError, MemoryError)) and (
-        isinstance(exc, MemoryError) or "out of memory" in str(exc).lower())
-
-
-def free_memory() -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 def describe_error(exc: BaseException, job: ev.GenerationJob) -> ev.Error:

@@ -93,3 +93,25 @@ def test_export_tiny_model_command(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["export-tiny-model", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_out_of_memory_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    """An allocation failure during the run is reported with advice, exit 2."""
+    import ast_core.generate as engine
+    from ast_core.cli import main
+    from ast_core.document import Layout
+    from ast_core.project import Project, save_project
+    from shapely.geometry import box
+
+    layout = Layout(64, 64, "a red car on a road", "a road")
+    layout.add_instance(name="car", prompt="a red car", geometry=box(0, 0, 32, 32))
+    save_project(Project(layout), tmp_path / "p.astproj")
+
+    def run_out_of_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(engine, "generate", run_out_of_memory)
+    code = main(["render", str(tmp_path / "p.astproj"), "-o", str(tmp_path / "o.png"), "--model", "tiny-flux"])
+    err = capsys.readouterr().err
+    assert code == 2 and "needs more memory than is free" in err and err.count("\n") == 1
+    assert not (tmp_path / "o.png").exists()
