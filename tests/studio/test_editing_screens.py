@@ -13,7 +13,8 @@ from ast_studio.app import create_window
 
 from editing_support import discard_changes, drag, line
 
-SCREENS = Path(os.environ.get("AST_SCREENS_DIR", "/work/notes/screens"))
+# Screenshots for a human look: out/screens/ in the checkout (git-ignored), or $AST_SCREENS_DIR.
+SCREENS = Path(os.environ.get("AST_SCREENS_DIR", Path(__file__).resolve().parents[2] / "out" / "screens"))
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "beach.astproj"
 
 

@@ -20,7 +20,8 @@ from ast_studio.generation.model_settings import ModelSettings, save_model_setti
 from ast_studio.generation.render_settings import RenderSettings, project_settings_with, render_settings_from_project
 from ast_studio.generation.worker import GenerationRunner
 
-SCREENS = Path(os.environ.get("AST_SCREENS_DIR", "/work/notes/screens"))
+# Screenshots for a human look: out/screens/ in the checkout (git-ignored), or $AST_SCREENS_DIR.
+SCREENS = Path(os.environ.get("AST_SCREENS_DIR", Path(__file__).resolve().parents[2] / "out" / "screens"))
 TIMEOUT = 120_000
 METHOD = "ast"
 

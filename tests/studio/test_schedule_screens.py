@@ -1,6 +1,6 @@
 """Screenshots of the schedule panel at dock size, checked pixel-wise where it matters.
 
-Set ``AST_SCREENSHOTS=/some/folder`` to keep the PNGs (the lead's review screenshots);
+Set ``AST_SCREENS_DIR=/some/folder`` to keep the PNGs (as for the other screenshot tests);
 otherwise they go to pytest's tmp_path.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def dock(qtbot):
 
 def save(widget, name: str, tmp_path: Path) -> QImage:
     QApplication.processEvents()
-    folder = Path(os.environ.get("AST_SCREENSHOTS", tmp_path))
+    folder = Path(os.environ.get("AST_SCREENS_DIR", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     image = widget.grab().toImage()
     assert image.save(str(folder / f"schedule-{name}.png"))
