@@ -19,6 +19,17 @@ PALETTE = (
 )
 
 
+#: Colours an instance prompt may name, as readable canvas colours. White and black are left
+#: out on purpose: they are the background and the "ignored" colour of seed sketches.
+NAMED_COLOURS = {
+    "red": "#e6194b", "green": "#3cb44b", "blue": "#4363d8", "orange": "#f58231", "purple": "#911eb4",
+    "violet": "#911eb4", "cyan": "#42d4f4", "turquoise": "#42d4f4", "pink": "#f032e6", "magenta": "#f032e6",
+    "brown": "#9a6324", "wooden": "#9a6324", "yellow": "#ffe119", "golden": "#e6b422", "gold": "#e6b422",
+    "grey": "#a9a9a9", "gray": "#a9a9a9", "silver": "#c0c0c0", "teal": "#469990", "navy": "#000075",
+    "beige": "#fffac8", "olive": "#808000", "maroon": "#800000",
+}
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -27,6 +38,35 @@ def check_colour(colour: str) -> str:
     if not isinstance(colour, str) or not _COLOUR.match(colour):
         raise ValueError(f"colour must look like '#rrggbb', got {colour!r}")
     return colour.lower()
+
+
+def colour_for_prompt(prompt: str, used: list[str]) -> str:
+    """The first free colour the prompt names ("a yellow umbrella" -> yellow), else ``next_colour``."""
+    taken = {c.lower() for c in used}
+    for word in re.findall(r"[a-z]+", prompt.lower()):
+        colour = NAMED_COLOURS.get(word)
+        if colour is not None and colour not in taken:
+            return colour
+    return next_colour(used)
+
+
+def colours_for_prompts(prompts: list[str], used: list[str] = ()) -> list[str]:
+    """Distinct colours for new instances: first every colour a prompt names (in order), then
+    palette colours for the rest, so "a sandcastle" does not take the blue "a blue cloud" names."""
+    taken = [c.lower() for c in used]
+    out: list[str | None] = [None] * len(prompts)
+    for k, prompt in enumerate(prompts):
+        for word in re.findall(r"[a-z]+", prompt.lower()):
+            colour = NAMED_COLOURS.get(word)
+            if colour is not None and colour not in taken:
+                out[k] = colour
+                taken.append(colour)
+                break
+    for k in range(len(prompts)):
+        if out[k] is None:
+            out[k] = next_colour(taken)
+            taken.append(out[k])
+    return out  # type: ignore[return-value]
 
 
 def next_colour(used: list[str]) -> str:

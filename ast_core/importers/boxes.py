@@ -18,7 +18,7 @@ from typing import Any
 
 import shapely
 
-from ..document import Instance, Layout, next_colour
+from ..document import Instance, Layout, colours_for_prompts
 from .files import canvas_size, read_json, seed_setting
 from .naming import name_from_prompt, unique_names
 from .result import ImportFileError, Imported
@@ -103,10 +103,8 @@ def import_boxes(path: str | Path, index: int | None = None, name: str | None = 
         texts.append(desc)
         boxes.append(shapely.affinity.scale(inside, sx, sy, origin=(0, 0)))
     names = unique_names([name_from_prompt(t, f"Region {i + 1}") for i, t in enumerate(texts)])
-    instances, used = [], []
-    for t, n, g in zip(texts, names, boxes):
-        colour = next_colour(used)
-        used.append(colour)
+    instances = []
+    for t, n, g, colour in zip(texts, names, boxes, colours_for_prompts(texts)):
         instances.append(Instance(name=n, prompt=t, color=colour, geometry=g))
     layout = Layout(width, height, base, background, instances)
     missing = layout.instances_missing_from_base_prompt()

@@ -18,7 +18,7 @@ import numpy as np
 import shapely.affinity
 from PIL import Image
 
-from ..document import Instance, Layout, next_colour
+from ..document import Instance, Layout, colours_for_prompts
 from ..document.instance import check_colour
 from .files import canvas_size, read_json, seed_setting
 from .naming import name_from_prompt, unique_names
@@ -111,15 +111,16 @@ def import_masks(mask_paths: list[str | Path], prompts_path: str | Path | None =
     warnings += size_warnings
     names = unique_names([e.get("name") or name_from_prompt(e.get("prompt", ""), p.stem)
                           for e, p in zip(entries, paths)])
-    instances, used = [], [e["color"] for e in entries if "color" in e]
+    instances = []
+    auto = iter(colours_for_prompts([e.get("prompt", "") for e in entries if not e.get("color")],
+                                    [e["color"] for e in entries if e.get("color")]))
     for p, m, e, n in zip(paths, masks, entries, names):
         g = trace(m)
         if (width, height) != (w, h):
             g = shapely.affinity.scale(g, width / w, height / h, origin=(0, 0))
         if g.is_empty:
             warnings.append(f"{p}: no white pixels: instance {n!r} is empty")
-        colour = e.get("color") or next_colour(used)
-        used.append(colour)
+        colour = e.get("color") or next(auto)
         instances.append(Instance(name=n, prompt=e.get("prompt", ""), color=colour, geometry=g))
     layout = Layout(width, height, base, background, instances)
     if prompts_path is not None:

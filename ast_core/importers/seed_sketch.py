@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import shapely.affinity
 
-from ..document import Instance, Layout
-from ..document import next_colour
+from ..document import Instance, Layout, colour_for_prompt, colours_for_prompts
 from .files import canvas_size, colour_hex, read_image, read_json, seed_setting
 from .naming import name_from_prompt, unique_names
 from .result import ImportFileError, Imported
@@ -96,6 +95,7 @@ def import_seed(png_path: str | Path, json_path: str | Path, colours: str = "pal
     sx, sy = width / w, height / h
     instances = []
     used = set()
+    auto = colours_for_prompts(inst_prompts) if colours == "palette" else None
     for k, text in enumerate(inst_prompts):
         if k < len(ranking):
             colour, _ = ranking[k]
@@ -106,7 +106,7 @@ def import_seed(png_path: str | Path, json_path: str | Path, colours: str = "pal
         else:
             geometry, hexcol = None, None
         if hexcol is None:
-            hexcol = next_colour(list(used))
+            hexcol = auto[k] if auto else colour_for_prompt(text, list(used))
         used.add(hexcol)
         instances.append(Instance(name=inst_names[k], prompt=text, color=hexcol,
                                   **({"geometry": geometry} if geometry is not None else {})))

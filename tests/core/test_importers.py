@@ -11,6 +11,7 @@ from PIL import Image
 from ast_core.document import Instance, Layout
 from ast_core.exporters import mask_files, render_sketch
 from ast_core.document import PALETTE
+from ast_core.document.instance import NAMED_COLOURS
 from ast_core.importers import ImportFileError, colour_ranking, import_boxes, import_masks, import_seed
 from ast_core.importers.naming import name_from_prompt, unique_names
 from ast_core.importers.tracing import trace
@@ -32,7 +33,13 @@ def test_seed_examples_import(seed_examples, name, count):
     assert [i.prompt for i in layout.instances] == data["segments"][1:]
     assert result.settings == {"seed": data["seed"]}
     masks = rasterize(layout)
-    assert [i.color for i in layout.instances] == list(PALETTE[:count])  # distinct, readable colours
+    colours = [i.color for i in layout.instances]
+    assert len(set(colours)) == count  # distinct, readable colours, named ones where the prompt says
+    for inst in layout.instances:
+        named = [NAMED_COLOURS[w] for w in inst.prompt.lower().split() if w in NAMED_COLOURS]
+        assert inst.color in PALETTE or inst.color in NAMED_COLOURS.values()
+        if named and named[0] not in colours[: layout.instances.index(inst)]:
+            assert inst.color == named[0], inst.prompt
     kept = import_seed(png, js, colours="sketch").layout
     for inst, (colour, pixels) in zip(kept.instances, colour_ranking(rgb)):
         assert inst.color == "#{:02x}{:02x}{:02x}".format(*colour)
@@ -69,7 +76,7 @@ def test_seed_mismatches_are_warned(tmp_path):
                                                    "seed": 2**40}))
     r = import_seed(tmp_path / "s.png", tmp_path / "few.json")
     assert r.settings == {} and any("\"seed\" 1099511627776 is not a whole number" in w for w in r.warnings)
-    assert len(r.layout.instances) == 1 and r.layout.instances[0].color == PALETTE[0]
+    assert len(r.layout.instances) == 1 and r.layout.instances[0].color == NAMED_COLOURS["red"]  # "a red box"
     assert (r.layout.width, r.layout.height) == (128, 96)
     assert any("not a multiple of 16" in w for w in r.warnings)
     assert any("smallest colour" in w for w in r.warnings)

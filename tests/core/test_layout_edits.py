@@ -115,3 +115,22 @@ def test_copy_is_independent_and_equal():
     assert twin.same_as(layout)
     twin.paint_stroke(twin.instances[0].id, [(100, 100)], 10)
     assert not twin.same_as(layout)
+
+
+def test_colour_for_prompt_uses_a_named_free_colour():
+    from ast_core.document import colour_for_prompt
+    from ast_core.document.instance import NAMED_COLOURS
+
+    assert colour_for_prompt("a yellow umbrella", []) == NAMED_COLOURS["yellow"]
+    assert colour_for_prompt("a white bookshelf", []) == next_colour([])  # white is the background's
+    taken = [NAMED_COLOURS["red"]]
+    assert colour_for_prompt("a red car", taken) == next_colour(taken)  # already used: next distinct one
+
+
+def test_named_colours_are_reserved_before_palette_colours():
+    from ast_core.document import colours_for_prompts
+    from ast_core.document.instance import NAMED_COLOURS
+
+    out = colours_for_prompts(["a sandcastle", "a blue cloud", "a blue car"])
+    assert out[1] == NAMED_COLOURS["blue"]  # not taken by the sandcastle listed before it
+    assert len(set(out)) == 3 and out[0] != NAMED_COLOURS["blue"] and out[2] != NAMED_COLOURS["blue"]
