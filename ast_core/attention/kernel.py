@@ -18,14 +18,12 @@ Rows whose group has no modulated block go through ``scaled_dot_product_attentio
 """
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-
-DEFAULT_CHUNK_ROWS = 256
-
 
 @dataclass
 class BlockModulation:
@@ -88,6 +86,132 @@ def modulate_scores_chunk(
     torch.ops.aten._softmax.out(scores, -1, False, out=scores)
 
 
+LOG2E = 1.0 / math.log(2.0)
+KEY_BLOCK = 1024            # key columns per QK^T product (the product then stays in L2)
+CHUNK_ELEMENTS = 256 * 4608  # CPU score block size [chunk_rows, N] when chunk_rows is unset
+GUARD_EXPONENT = 64.0        # beyond this bound on c*(M+1) the second pass subtracts its max
+
+
+@dataclass
+class _BlockPlan:
+    """One modulated block restricted to a row chunk, in base-2 units (``log2(e) * c``)."""
+
+    columns: tuple[int, int]
+    weighted_rows: torch.Tensor      # [C, S]  log2(e) c[i] row_members[i]
+    col_members: torch.Tensor        # [S, c1 - c0]
+    neg_coef: torch.Tensor           # [C, 1]  -log2(e) c[i]
+    diag: tuple[int, torch.Tensor] | None  # identity part: (diagonal offset, log2(e) c)
+
+
+@dataclass
+class _ChunkPlan:
+    r0: int
+    r1: int
+    blocks: list[_BlockPlan]
+    modulated_runs: list[tuple[int, int]]  # merged column intervals with c != 0
+    plain_runs: list[tuple[int, int]]      # column intervals with c = 0 (only renormalised)
+    guard: bool                            # exponents might leave the float range
+
+
+def _chunk_plan(group: RowGroup, r0: int, r1: int, n: int, dtype: torch.dtype) -> _ChunkPlan:
+    lo, hi = r0 - group.rows[0], r1 - group.rows[0]
+    blocks: list[_BlockPlan] = []
+    bound = 0.0
+    for blk in sorted(group.blocks, key=lambda b: b.columns):
+        coef = blk.coef[lo:hi].to(dtype) * LOG2E
+        members = blk.row_members[lo:hi].to(dtype)
+        cols = blk.col_members.to(dtype).contiguous()
+        diag = (r0 - blk.columns[0], coef) if blk.identity else None
+        # |c (M - P)| <= |c| (max M + 1), max M <= sum_s |row_s| max_j |col_s,j| (+1 identity)
+        m_max = float((members.abs() @ cols.abs().amax(1)).max()) + (1.0 if blk.identity else 0.0)
+        bound = max(bound, float(coef.abs().max()) * (m_max + 1.0))
+        blocks.append(_BlockPlan(blk.columns, (members * coef[:, None]).contiguous(), cols,
+                                 (-coef)[:, None].contiguous(), diag))
+    modulated: list[tuple[int, int]] = []
+    for blk in blocks:
+        c0, c1 = blk.columns
+        if modulated and modulated[-1][1] >= c0:
+            modulated[-1] = (modulated[-1][0], max(modulated[-1][1], c1))
+        else:
+            modulated.append((c0, c1))
+    plain, j = [], 0
+    for c0, c1 in modulated:
+        if c0 > j:
+            plain.append((j, c0))
+        j = c1
+    if j < n:
+        plain.append((j, n))
+    return _ChunkPlan(r0, r1, blocks, modulated, plain, bound > GUARD_EXPONENT)
+
+
+class _Buffers:
+    """One worker's scratch, reused by every chunk: two ``[chunk, N]`` blocks and row stats."""
+
+    def __init__(self, rows: int, n: int, dtype: torch.dtype, device: torch.device) -> None:
+        self.scores = torch.empty(rows, n, dtype=dtype, device=device)
+        self.probs = torch.empty(rows, n, dtype=dtype, device=device)
+        self.row_max = torch.empty(rows, 1, dtype=dtype, device=device)
+        self.total = torch.empty(rows, 1, dtype=dtype, device=device)
+
+
+def _modulated_chunk(qh: torch.Tensor, kh: torch.Tensor, vh: torch.Tensor, o: torch.Tensor,
+                     plan: _ChunkPlan, scale: float, mask: torch.Tensor | None,
+                     buf: _Buffers) -> None:
+    """``o`` [C, D] = the modulated attention of rows ``plan.r0..r1`` of one head.
+
+    Base-2 scores ``s = log2(e) * (S - max)``; ``E = 2^s = P * rowsum(E)``; on modulated
+    columns ``s += log2(e) c (M - P)``; the result is ``2^s`` there and ``E`` elsewhere,
+    normalised by its row sum after the product with ``V`` (the shift by the row max keeps
+    ``2^s`` in range, with the guard for unusually strong coefficients).
+    """
+    c, n = plan.r1 - plan.r0, kh.shape[0]
+    s, e = buf.scores[:c], buf.probs[:c]
+    row_max, total = buf.row_max[:c], buf.total[:c]
+    qc = qh[plan.r0:plan.r1]
+    alpha = scale * LOG2E
+    for j0 in range(0, n, KEY_BLOCK):
+        blk = s[:, j0:j0 + KEY_BLOCK]
+        torch.addmm(blk, qc, kh[j0:j0 + KEY_BLOCK].t(), beta=0, alpha=alpha, out=blk)
+    if mask is not None:
+        s.add_(mask, alpha=LOG2E)
+    torch.amax(s, -1, keepdim=True, out=row_max)
+    s.sub_(row_max)
+    torch.exp2(s, out=e)
+    torch.sum(e, -1, keepdim=True, out=total)
+    for blk in plan.blocks:
+        c0, c1 = blk.columns
+        sb = s[:, c0:c1]
+        sb.addcmul_(e[:, c0:c1], blk.neg_coef[:c] / total)             # - c P
+        torch.addmm(sb, blk.weighted_rows[:c], blk.col_members, out=sb)  # + c M
+        if blk.diag is not None:
+            offset, coef = blk.diag
+            sb.diagonal(offset).add_(coef[:c])
+    if plan.guard:
+        shift = torch.zeros_like(row_max)
+        for c0, c1 in plan.modulated_runs:
+            torch.maximum(shift, s[:, c0:c1].amax(-1, keepdim=True), out=shift)
+        for c0, c1 in plan.modulated_runs:
+            s[:, c0:c1].sub_(shift)
+        if plan.plain_runs:
+            factor = torch.exp2(-shift)
+            for a, z in plan.plain_runs:
+                e[:, a:z].mul_(factor)
+    first = True
+    for a, z, src in [(a, z, s) for a, z in plan.modulated_runs] + \
+            [(a, z, e) for a, z in plan.plain_runs]:
+        block = src[:, a:z]
+        if src is s:
+            block.exp2_()
+        if first:
+            torch.sum(block, -1, keepdim=True, out=total)
+            torch.mm(block, vh[a:z], out=o)
+            first = False
+        else:
+            total.add_(block.sum(-1, keepdim=True))
+            o.addmm_(block, vh[a:z])
+    o.div_(total)
+
+
 def _mask_for(attn_mask: torch.Tensor | None, b: int, h: int, r0: int, r1: int,
               shape: tuple[int, int, int, int]) -> torch.Tensor | None:
     if attn_mask is None:
@@ -133,7 +257,7 @@ def modulated_attention(
     q = query if query.dtype == dtype else query.to(dtype)
     k = key if key.dtype == dtype else key.to(dtype)
     v = value if value.dtype == dtype else value.to(dtype)
-    out = torch.empty(B, N, H, D, dtype=dtype, device=query.device)
+    out = torch.empty(B, N, H, value.shape[-1], dtype=dtype, device=query.device)
     mask_shape = (B, H, N, N)
     float_mask = None
     if attn_mask is not None and attn_mask.dtype == torch.bool:
@@ -148,7 +272,7 @@ def modulated_attention(
         if heads_at_once:
             chunk_rows = max(16, min(1024, (1 << 25) // max(1, B * H * N)))
         else:
-            chunk_rows = DEFAULT_CHUNK_ROWS if N <= 8192 else DEFAULT_CHUNK_ROWS // 2
+            chunk_rows = max(16, min(256, CHUNK_ELEMENTS // N))
     chunk_rows = max(1, int(chunk_rows))
     modulated = [g for g in groups if g.blocks]
     for group in groups:
@@ -172,31 +296,19 @@ def modulated_attention(
         _all_heads(q, k, v, out, modulated, scale, chunk_rows, float_mask, dtype)
         return out if out.dtype == query.dtype else out.to(query.dtype)
 
+    plans = [_chunk_plan(g, r0, min(r0 + chunk_rows, g.rows[1]), N, dtype)
+             for g in modulated for r0 in range(g.rows[0], g.rows[1], chunk_rows)]
     pairs = [(b, h) for b in range(B) for h in range(H)]
     workers = max(1, min(int(workers or torch.get_num_threads()), len(pairs)))
+    rows = min(chunk_rows, max(g.rows[1] - g.rows[0] for g in modulated))
 
     def work(share: list[tuple[int, int]]) -> None:
-        scores = torch.empty(min(chunk_rows, N), N, dtype=dtype, device=query.device)
-        scratch = torch.empty_like(scores)
-        for group in modulated:
-            g0, g1 = group.rows
-            for r0 in range(g0, g1, chunk_rows):
-                r1 = min(r0 + chunk_rows, g1)
-                C = r1 - r0
-                prepared = [
-                    (blk.columns, _scaled_map(blk, r0, r1, g0, dtype),
-                     -blk.coef[r0 - g0:r1 - g0].to(dtype)[:, None])
-                    for blk in group.blocks
-                ]
-                s_buf, t_buf = scores[:C], scratch[:C]
-                for b, h in share:
-                    qc = q[b, r0:r1, h] * scale
-                    torch.mm(qc, k[b, :, h].t(), out=s_buf)
-                    m = _mask_for(float_mask, b, h, r0, r1, mask_shape)
-                    if m is not None:
-                        s_buf.add_(m)
-                    modulate_scores_chunk(s_buf, prepared, t_buf)
-                    out[b, r0:r1, h] = torch.mm(s_buf, v[b, :, h])
+        buffers = _Buffers(rows, N, dtype, query.device)
+        for b, h in share:
+            for plan in plans:
+                m = _mask_for(float_mask, b, h, plan.r0, plan.r1, mask_shape)
+                _modulated_chunk(q[b, :, h], k[b, :, h], v[b, :, h], out[b, plan.r0:plan.r1, h],
+                                 plan, scale, m, buffers)
 
     if workers == 1:
         work(pairs)
