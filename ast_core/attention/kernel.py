@@ -305,9 +305,10 @@ def modulated_attention(
     def work(share: list[tuple[int, int]]) -> None:
         buffers = _Buffers(rows, N, dtype, query.device)
         for b, h in share:
+            kh, vh = k[b, :, h].contiguous(), v[b, :, h].contiguous()
             for plan in plans:
                 m = _mask_for(float_mask, b, h, plan.r0, plan.r1, mask_shape)
-                _modulated_chunk(q[b, :, h], k[b, :, h], v[b, :, h], out[b, plan.r0:plan.r1, h],
+                _modulated_chunk(q[b, :, h], kh, vh, out[b, plan.r0:plan.r1, h],
                                  plan, scale, m, buffers)
 
     if workers == 1:
