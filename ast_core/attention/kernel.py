@@ -6,13 +6,17 @@ For query row ``i`` and key ``j`` with scores ``S = QK^T * scale`` and ``P = sof
     out[i]  = sum_j P'[i,j] V[j] / sum_j P'[i,j]
 
 which is the method page's ``softmax(S + cM - c exp(S - lse))``. Rows are processed in chunks
-that hold whole rows, so one ``[chunk, N]`` score block per head gives both softmaxes: the
-first yields ``P`` (its ``lse`` included), the block is shifted by ``cM - cP`` on the
-modulated columns, and the second softmax is the renormalised ``P''`` (``c = 0`` in the T2I
-block and in unmodulated blocks, so they are just renormalised with their row). ``c*M`` is
-rebuilt per chunk from per-token membership tables (``M = row_members @ col_members``),
-shared by every head and batch item. Peak extra memory per worker is ``3 * chunk * N``
-floats plus the output, never ``N x N``.
+that hold whole rows, so one ``[chunk, N]`` score block per head gives both passes. On the CPU
+the block is kept in base-2 units, ``s = log2(e) (S - rowmax)`` (``exp2`` is several times
+cheaper than ``exp`` there): ``E = 2^s`` and its row sum ``l`` give ``P = E / l``; on the
+modulated columns ``s += log2(e) c (M - P)`` and the weights are ``2^s``, elsewhere (``c = 0``:
+the T2I block, unmodulated blocks) they are ``E`` itself; the product with ``V`` is divided by
+the weights' row sum. No second max is needed since ``|c (M - P)| <= |c| (max M + 1)``; when
+that bound is large (unusually strong weights) the chunk subtracts the modulated row max
+first, as a softmax would. ``c*M`` is added per chunk by a small matmul of per-token
+membership tables (``M = row_members @ col_members``), never stored. Peak extra memory per
+worker is ``2 * chunk * N`` floats and one head's K and V, plus the output, never ``N x N``.
+(The batched accelerator schedule keeps the two-softmax form.)
 
 Rows whose group has no modulated block go through ``scaled_dot_product_attention``.
 """
@@ -88,7 +92,6 @@ def modulate_scores_chunk(
 
 LOG2E = 1.0 / math.log(2.0)
 KEY_BLOCK = 1024            # key columns per QK^T product (the product then stays in L2)
-CHUNK_ELEMENTS = 256 * 4608  # CPU score block size [chunk_rows, N] when chunk_rows is unset
 GUARD_EXPONENT = 64.0        # beyond this bound on c*(M+1) the second pass subtracts its max
 
 
@@ -272,7 +275,7 @@ def modulated_attention(
         if heads_at_once:
             chunk_rows = max(16, min(1024, (1 << 25) // max(1, B * H * N)))
         else:
-            chunk_rows = max(16, min(256, CHUNK_ELEMENTS // N))
+            chunk_rows = 256 if N <= 8192 else 128
     chunk_rows = max(1, int(chunk_rows))
     modulated = [g for g in groups if g.blocks]
     for group in groups:
@@ -308,8 +311,8 @@ def modulated_attention(
             kh, vh = k[b, :, h].contiguous(), v[b, :, h].contiguous()
             for plan in plans:
                 m = _mask_for(float_mask, b, h, plan.r0, plan.r1, mask_shape)
-                _modulated_chunk(q[b, :, h], kh, vh, out[b, plan.r0:plan.r1, h],
-                                 plan, scale, m, buffers)
+                _modulated_chunk(q[b, :, h], kh, vh, out[b, plan.r0:plan.r1, h], plan, scale, m,
+                                 buffers)
 
     if workers == 1:
         work(pairs)
