@@ -23,8 +23,10 @@ Rows whose group has no modulated block go through ``scaled_dot_product_attentio
 from __future__ import annotations
 
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -305,7 +307,7 @@ def modulated_attention(
     workers = max(1, min(int(workers or torch.get_num_threads()), len(pairs)))
     rows = min(chunk_rows, max(g.rows[1] - g.rows[0] for g in modulated))
 
-    def work(share: list[tuple[int, int]]) -> None:
+    def work(share: Iterator[tuple[int, int]]) -> None:
         buffers = _Buffers(rows, N, dtype, query.device)
         for b, h in share:
             kh, vh = k[b, :, h].contiguous(), v[b, :, h].contiguous()
@@ -315,7 +317,7 @@ def modulated_attention(
                                  buffers)
 
     if workers == 1:
-        work(pairs)
+        work(iter(pairs))
     else:
         # Coarse parallelism: each worker owns whole heads and runs single-threaded ops
         # (thread-local setting), which beats fine-grained intra-op threading on small
@@ -323,13 +325,25 @@ def modulated_attention(
         # grad and inference mode are thread-local: carry the caller's into the workers
         inference, grad = torch.is_inference_mode_enabled(), torch.is_grad_enabled()
 
-        def run_share(share: list[tuple[int, int]]) -> None:
+        # heads are handed out one at a time, so a worker slowed by other load takes fewer
+        lock = threading.Lock()
+        queue = iter(pairs)
+
+        def next_pairs() -> Iterator[tuple[int, int]]:
+            while True:
+                with lock:
+                    pair = next(queue, None)
+                if pair is None:
+                    return
+                yield pair
+
+        def run_share() -> None:
             torch.set_num_threads(1)
             with torch.inference_mode(inference), torch.set_grad_enabled(grad):
-                work(share)
+                work(next_pairs())
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(run_share, pairs[i::workers]) for i in range(workers)]:
+            for future in [pool.submit(run_share) for _ in range(workers)]:
                 future.result()
     return out if out.dtype == query.dtype else out.to(query.dtype)
 
