@@ -150,9 +150,13 @@ def _chunk_plan(group: RowGroup, r0: int, r1: int, n: int, dtype: torch.dtype) -
 
 
 class _Buffers:
-    """One worker's scratch, reused by every chunk: two ``[chunk, N]`` blocks and row stats."""
+    """One worker's scratch, reused by every chunk: two ``[chunk, N]`` blocks, row stats and
+    contiguous copies of the current head's K and V."""
 
-    def __init__(self, rows: int, n: int, dtype: torch.dtype, device: torch.device) -> None:
+    def __init__(self, rows: int, n: int, dtype: torch.dtype, device: torch.device,
+                 key_dim: int, value_dim: int) -> None:
+        self.keys = torch.empty(n, key_dim, dtype=dtype, device=device)
+        self.values = torch.empty(n, value_dim, dtype=dtype, device=device)
         self.scores = torch.empty(rows, n, dtype=dtype, device=device)
         self.probs = torch.empty(rows, n, dtype=dtype, device=device)
         self.row_max = torch.empty(rows, 1, dtype=dtype, device=device)
@@ -308,9 +312,9 @@ def modulated_attention(
     rows = min(chunk_rows, max(g.rows[1] - g.rows[0] for g in modulated))
 
     def work(share: Iterator[tuple[int, int]]) -> None:
-        buffers = _Buffers(rows, N, dtype, query.device)
+        buffers = _Buffers(rows, N, dtype, query.device, D, v.shape[-1])
         for b, h in share:
-            kh, vh = k[b, :, h].contiguous(), v[b, :, h].contiguous()
+            kh, vh = buffers.keys.copy_(k[b, :, h]), buffers.values.copy_(v[b, :, h])
             for plan in plans:
                 m = _mask_for(float_mask, b, h, plan.r0, plan.r1, mask_shape)
                 _modulated_chunk(q[b, :, h], kh, vh, out[b, plan.r0:plan.r1, h], plan, scale, m,
