@@ -145,6 +145,33 @@ def test_kernel_equals_dense_formula(name, chunk_rows, workers, heads_at_once) -
 
 
 @pytest.mark.parametrize("heads_at_once", [False, True])
+def test_strong_weights_stay_exact_through_the_overflow_guard(heads_at_once) -> None:
+    """Weights far above the demo's push the exponents out of float range without the guard."""
+    inputs = make_inputs()
+    tables = TokenTables(inputs, 1.0, 4.0)
+    q, k, v = qkv(spread=3.0, seed=3)
+    strong = {"i2i": 120.0, "t2t": 120.0, "i2t": 120.0}
+    plan = PLANS["all-maps-a_inst-i2i"]
+    ours = modulated_attention(q, k, v, build_row_groups(plan, strong, tables), heads_at_once=heads_at_once)
+    ref = dense_reference(q, k, v, inputs, plan, strong, 1.0, 4.0)
+    assert torch.isfinite(ours).all()
+    torch.testing.assert_close(ours.double(), ref, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("heads_at_once", [False, True])
+def test_value_head_size_may_differ_from_the_key_head_size(heads_at_once) -> None:
+    inputs = make_inputs()
+    tables = TokenTables(inputs, 1.0, 4.0)
+    q, k, _ = qkv(D=8)
+    v = torch.randn(q.shape[0], q.shape[1], q.shape[2], 5, generator=torch.Generator().manual_seed(9))
+    plan = PLANS["i2t-instance-attribute"]
+    ours = modulated_attention(q, k, v, build_row_groups(plan, STRENGTH, tables), heads_at_once=heads_at_once)
+    assert ours.shape == v.shape  # like SDPA: the value's head size
+    ref = dense_reference(q, k, v, inputs, plan, STRENGTH, 1.0, 4.0)
+    torch.testing.assert_close(ours.double(), ref, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("heads_at_once", [False, True])
 def test_kernel_with_additive_and_bool_masks(heads_at_once) -> None:
     inputs = make_inputs()
     tables = TokenTables(inputs, 1.0, 4.0)
