@@ -58,7 +58,7 @@ def build_row_groups(plan: LayerPlan, coef: dict[str, float],
     if plan.t2t and coef["t2t"] != 0.0:
         text_blocks.append(BlockModulation(
             (0, T), tab.a_txt * coef["t2t"], tab.text_members, tab.text_members.t(),
-            identity=True))
+            identity=True, binary=True))
     if plan.i2t and coef["i2t"] != 0.0:
         image_blocks.append(BlockModulation(
             (0, T), tab.row_factor(plan.i2t_row_factor) * coef["i2t"], tab.image_members,

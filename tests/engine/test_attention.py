@@ -42,7 +42,10 @@ def dense_reference(q, k, v, inputs: ModulationInputs, plan: LayerPlan, strength
     a_img = 1 - sizereg_image * m_ii.sum(1) / hw
     a_inst = 1 - sizereg_image * m_inst.sum(1) / hw
     spans = [indicator(inputs.segment_spans[s]) for s in range(num)]
-    m_tt = torch.eye(T, dtype=torch.float64) + sum(torch.outer(x, x) for x in spans)
+    # the demo sets the entries: eye(T), then 1 on every span x span block (never 2)
+    m_tt = torch.eye(T, dtype=torch.float64)
+    for x in spans:
+        m_tt = torch.maximum(m_tt, torch.outer(x, x))
     a_txt = 1 - sizereg_text * m_tt.sum(1) / T
     maps = {
         "background": torch.outer(segs[0], spans[0]),
@@ -218,8 +221,9 @@ def test_size_factors_follow_the_formula() -> None:
     assert t.a_img[24] == 1.0 and segs[:, 24].sum() == 0
     bg_pixel = int(torch.nonzero(segs[0])[0])
     assert t.a_inst[bg_pixel] == 1.0 and t.a_img[bg_pixel] < 1.0
-    # token 12 is in two spans (sizes 2 and 3): 1 - 4 * (1 + 2 + 3) / 16
-    assert torch.isclose(t.a_txt[12], torch.tensor(1 - 4 * 6 / 16))
+    # token 12 is in two spans ([11, 12] and [12, 13, 14]): its row of M_tt has 4 ones
+    assert torch.isclose(t.a_txt[12], torch.tensor(1 - 4 * 4 / 16))
+    assert torch.isclose(t.a_txt[3], torch.tensor(1 - 4 * 8 / 16))  # an 8-token span
     assert t.a_txt[15] == 1 - 4 * 1 / 16  # padding: only the identity
 
 
@@ -388,3 +392,84 @@ def test_schedule_of_another_depth_is_mapped_and_wrong_sizes_are_named() -> None
     with wrong.installed(), pytest.raises(ValueError, match="text tokens"):
         run(model, 0)
     assert all(type(p).__name__ == "FluxAttnProcessor" for p in model.attn_processors.values())
+
+
+# ----------------------------------------------------------------------------- T2T map
+
+
+def test_t2t_map_and_row_factors_by_hand() -> None:
+    """Six text tokens, two spans ([1, 2] and [3, 4, 5]), token 0 in none; sizereg_text 4."""
+    masks = torch.tensor([[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]], dtype=torch.bool)
+    inputs = ModulationInputs(masks, 6, [[], [1, 2], [3, 4, 5]])
+    t = TokenTables(inputs, 1.0, 4.0)
+    expected = torch.tensor([
+        [1, 0, 0, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0],
+        [0, 0, 0, 1, 1, 1],
+        [0, 0, 0, 1, 1, 1],
+        [0, 0, 0, 1, 1, 1],
+    ], dtype=torch.float32)
+    assert torch.equal(t.t2t_map, expected)
+    # a_txt = 1 - 4 * rowsum / 6
+    assert torch.allclose(t.a_txt, torch.tensor([1 / 3, -1 / 3, -1 / 3, -1.0, -1.0, -1.0]))
+
+
+def test_t2t_overlapping_spans_are_set_not_summed() -> None:
+    """One instance's text inside another's: entries stay 1, the rows count each token once."""
+    masks = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=torch.bool)
+    inputs = ModulationInputs(masks, 6, [[], [1, 2, 3], [2, 3]])
+    t = TokenTables(inputs, 1.0, 4.0)
+    assert float(t.t2t_map.max()) == 1.0
+    assert t.t2t_map[2].tolist() == [0, 1, 1, 1, 0, 0]
+    assert t.t2t_map[1].tolist() == [0, 1, 1, 1, 0, 0]
+    assert t.t2t_map[5].tolist() == [0, 0, 0, 0, 0, 1]
+    assert torch.isclose(t.a_txt[2], torch.tensor(1 - 4 * 3 / 6))
+    # the kernel sees the same set map (text rows only, T2T block only)
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(1, 6 + 3, 2, 8, generator=g) * 2 for _ in range(3))
+    plan = LayerPlan(t2t=True)
+    groups = build_row_groups(plan, {"i2i": 0.0, "t2t": 3.0, "i2t": 0.0}, t)
+    ref = dense_reference(q, k, v, inputs, plan, {"i2i": 0.0, "t2t": 3.0, "i2t": 0.0}, 1.0, 4.0)
+    for heads_at_once in (False, True):
+        out = modulated_attention(q, k, v, groups, heads_at_once=heads_at_once, chunk_rows=4)
+        assert torch.allclose(out.double(), ref, atol=1e-5, rtol=0), heads_at_once
+
+
+@pytest.mark.parametrize("heads_at_once", [False, True])
+def test_every_layer_of_the_paper_schedule_equals_the_dense_formula(heads_at_once,
+                                                                    monkeypatch) -> None:
+    """tiny FLUX with FLUX.1-dev's 19 + 38 layers and the paper's table: on each modulated step
+    every layer's attention (real projections, rotary embedding) equals the dense float64 form."""
+    import functools
+
+    from ast_core.attention import processor
+    from ast_core.schedule import AST_PAPER_FLUX, preset_schedule
+
+    model = tiny_flux(19, 38)
+    schedule = preset_schedule(AST_PAPER_FLUX)
+    timesteps = [1000.0, 900.0, 700.0, 400.0]
+    inputs = make_inputs()
+    plans = schedule.layer_plans()
+    strengths = schedule.step_strengths(timesteps)
+    worst: dict[int, float] = {}
+
+    def probe(layer, step, q, k, v, groups):
+        if groups is None:
+            return
+        strength = {kind: float(strengths[kind][step]) for kind in strengths}
+        ours = modulated_attention(q, k, v, groups, heads_at_once=heads_at_once)
+        ref = dense_reference(q, k, v, inputs, plans[layer], strength, 1.0, 4.0)
+        err = float((ours.double() - ref).norm() / ref.norm())
+        worst[layer] = max(worst.get(layer, 0.0), err)
+
+    monkeypatch.setattr(processor, "modulated_attention",
+                        functools.partial(modulated_attention, heads_at_once=heads_at_once))
+    ctrl = ASTAttention(model, schedule, inputs, timesteps, probe=probe)
+    with ctrl.installed():
+        for step in (0, 2):
+            with torch.inference_mode():
+                model(timestep=torch.tensor([timesteps[step] / 1000.0]), **model_inputs())
+    # layers 5..56 act in the paper's table (double 6-19, every single block)
+    assert sorted(worst) == list(range(5, 57))
+    assert max(worst.values()) < 1e-5, max(worst.items(), key=lambda kv: kv[1])
