@@ -56,7 +56,7 @@ def qsettings(tmp_path):
     QStandardPaths.setTestModeEnabled(True)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "user-settings"))
     s = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    save_model_settings(ModelSettings(model="tiny-flux"), s)
+    save_model_settings(ModelSettings(model="tiny-flux"))
     return s
 
 
@@ -166,7 +166,7 @@ def test_model_stays_loaded_between_jobs(qtbot, studio):
     studio.test_events.clear()
     assert isinstance(run_to_end(qtbot, studio, click=False), ev.Finished)
     assert studio.runner.worker.loads == loads and not of_type(studio.test_events, ev.Loading)
-    save_model_settings(ModelSettings(model="tiny-flux", device="cpu", dtype="f32"), studio.qsettings)
+    save_model_settings(ModelSettings(model="tiny-flux", device="cpu", dtype="f32"))
     assert isinstance(run_to_end(qtbot, studio, click=False), ev.Finished)
     assert studio.runner.worker.loads == loads + 1  # other model settings: loaded again, once
     assert "cpu, f32" in studio.panel.model_label.text()
@@ -248,7 +248,7 @@ def test_runtime_error_out_of_memory_counts_too():
 
 def test_missing_model_folder_is_reported(qtbot, studio, tmp_path):
     missing = tmp_path / "models" / "FLUX.1-dev"
-    save_model_settings(ModelSettings(model="FLUX.1-dev", source="folder", folder=str(missing)), studio.qsettings)
+    save_model_settings(ModelSettings(model="FLUX.1-dev", source="folder", folder=str(missing)))
     doc = studio.document
     before = state(doc)
     last = run_to_end(qtbot, studio)

@@ -27,7 +27,7 @@ def panel(qtbot, qsettings):
     from ast_studio.generation.generation_panel import GenerationPanel
 
     doc = Document()
-    p = GenerationPanel(doc, qsettings)
+    p = GenerationPanel(doc)
     qtbot.addWidget(p)
     p._test_document = doc  # keep the document alive as long as the panel
     yield p
@@ -81,7 +81,7 @@ def test_panel_edits_are_undoable_and_merge(panel):
     assert panel.method.currentData() == "ast" and panel.seed_mode.currentData() == "fixed"
     doc.undo_stack.undo()
     # unset steps = the model's own default, shown as such
-    assert panel.steps.value() == 0 and panel.steps.text() == "Model default"
+    assert panel.steps.value() == 0 and panel.steps.text() == "Model default (4)"  # tiny-flux: none configured
     assert render_settings_from_project(doc.settings).steps is None
     panel.steps.setValue(0)
     assert render_settings_from_project(doc.settings).steps is None
