@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ast_core.schedule.timesteps import steps_to_run
+
 from . import events as ev
 from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
 from .model_settings import ModelSettings, load_model_settings, model_note, notifier
@@ -316,7 +318,7 @@ class GenerationPanel(QWidget):
                                 f"the pipeline working, not real pictures). Model settings… chooses one."
                                 if note else "")
         self.model_note.setVisible(bool(note))
-        self.steps.setSpecialValueText(f"Model default ({model.family.default_steps})")
+        self.steps.setSpecialValueText(f"Model default ({steps_to_run(None, model.family)})")
         return model
 
     def _on_model_changed(self, _model) -> None:

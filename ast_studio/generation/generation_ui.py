@@ -17,20 +17,19 @@ from __future__ import annotations
 import copy
 import logging
 
-from ast_core.schedule.timesteps import steps_to_run
-
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget
 
+from ast_core.schedule.timesteps import steps_to_run
+
 from . import events as ev
 from . import history
-from .generation_panel import GenerationPanel
+from .generation_panel import ERROR_TITLES, GenerationPanel
 from .history_panel import HistoryPanel
+from .model_settings import notifier
 from .model_settings_dialog import ModelSettingsDialog
 from .preview_pane import PreviewPane, load_outlines_choice, save_outlines_choice
-from .generation_panel import ERROR_TITLES
-from .model_settings import notifier
 from .render_settings import project_settings_with, render_settings_from_project
 from .worker import GenerationRunner
 

@@ -3,8 +3,8 @@
 Every change re-checks the settings off the GUI thread with the engine's own folder check
 and shows what is missing (e.g. "model folder ... is incomplete: missing transformer/").
 OK stores the settings (the user's model configuration, shared with ``ast-studio render``)
-even when the check fails, so a folder on a drive that
-is not mounted yet is not lost; generating then explains the problem again.
+even when the check fails, so a folder on a drive that is not mounted yet is not lost;
+generating then explains the problem again.
 """
 from __future__ import annotations
 
