@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..models.families import ModelFamily
+from ..schedule.timesteps import steps_to_run
 
 METHODS = ("ast", "none")
 MAX_SEED = 2**63 - 1
@@ -77,7 +78,7 @@ class GenerationSettings:
             self,
             width=self.width if self.width is not None else layout_size[0],
             height=self.height if self.height is not None else layout_size[1],
-            steps=self.steps if self.steps is not None else family.default_steps,
+            steps=steps_to_run(self.steps, family),
             guidance=float(self.guidance if self.guidance is not None else family.default_guidance),
             seed=self.seed if self.seed is not None else secrets.randbelow(2**32),
             max_sequence_length=self.max_sequence_length or family.max_sequence_length,

@@ -23,6 +23,9 @@ class ModelFamily:
     vae_scale_factor: int  # pixels per latent cell
     patch_size: int  # latent cells per token side (FLUX packs 2x2)
     hf_id: str = ""  # the usual Hugging Face repository, for messages
+    #: the scheduler's timestep shift: None = resolution-dependent (FLUX.1-dev's dynamic shift),
+    #: a number = that static shift (FLUX.1-schnell: 1.0)
+    timestep_shift: float | None = None
 
     @property
     def pixels_per_token(self) -> int:
@@ -41,7 +44,7 @@ FLUX_DEV = ModelFamily(
 FLUX_SCHNELL = ModelFamily(
     name="FLUX.1-schnell", architecture="flux", pipeline_class="FluxPipeline", max_sequence_length=256,
     default_steps=4, default_guidance=0.0, guidance_embeds=False, latent_channels=16, vae_scale_factor=8,
-    patch_size=2, hf_id="black-forest-labs/FLUX.1-schnell",
+    patch_size=2, hf_id="black-forest-labs/FLUX.1-schnell", timestep_shift=1.0,
 )
 TINY_FLUX = ModelFamily(
     name="tiny-flux", architecture="flux", pipeline_class="FluxPipeline", max_sequence_length=128,

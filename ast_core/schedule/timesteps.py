@@ -6,6 +6,11 @@ reproduces what diffusers' ``FluxPipeline`` does with ``FlowMatchEulerDiscreteSc
 ``sigmas = linspace(1, 1/n, n)``, then (FLUX.1-dev) the resolution-dependent exponential
 shift with ``mu = calculate_shift(image_seq_len)``, or (FLUX.1-schnell) the static shift;
 ``timesteps = sigmas * 1000``. The engine uses the real scheduler's timesteps.
+
+:func:`steps_to_run` is the one rule for how many steps a render runs ("Model default"
+= the model family's own default); :func:`run_timesteps` gives that run's timesteps for a
+family (its shift) and image size. The engine, the studio's worker, its history and its
+schedule panel all use them, so they agree on the steps before any weights are loaded.
 """
 from __future__ import annotations
 
@@ -24,6 +29,26 @@ def image_seq_len(width: int, height: int, pixels_per_token: int = 16) -> int:
     if width <= 0 or height <= 0:
         raise ValueError(f"size: width and height must be positive, got {width}x{height}")
     return (int(height) // pixels_per_token) * (int(width) // pixels_per_token)
+
+
+def steps_to_run(steps: int | None, family) -> int:
+    """The denoising steps a render runs: ``steps`` when given, else ``family.default_steps``
+    (FLUX.1-dev 28, FLUX.1-schnell 4, tiny-flux 4). ``family`` is a ``ModelFamily``."""
+    if steps is None:
+        return int(family.default_steps)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps: expected a positive whole number or None (the model's default), got {steps!r}")
+    return steps
+
+
+def run_timesteps(steps: int | None, family, width: int, height: int) -> np.ndarray:
+    """The timesteps of a ``width x height`` render of ``family`` with ``steps`` (None = its default)."""
+    n = steps_to_run(steps, family)
+    seq_len = image_seq_len(width, height, family.pixels_per_token)
+    shift = getattr(family, "timestep_shift", None)
+    if shift is None:
+        return flux_timesteps(n, seq_len)
+    return flux_timesteps(n, seq_len, dynamic_shift=False, shift=float(shift))
 
 
 def flux_timesteps(num_steps: int, seq_len: int = MAX_IMAGE_SEQ_LEN, *,

@@ -26,14 +26,9 @@ def load(model: ModelSettings):
     """The engine's LoadedModel for ``model`` (raises the engine's ModelLoadError)."""
     from ast_core.models import ModelLoadError, load_model
 
-    if model.is_builtin:
-        source = model.model
-    elif not model.location:
-        what = "Hugging Face repository id" if model.source == "hf_cache" else "model folder"
-        raise ModelLoadError(f"no {what} set for {model.model}: choose one in Model settings")
-    else:
-        source = model.location
-    return load_model(source, device=model.device, dtype=model.dtype, cpu_offload=model.cpu_offload)
+    if model.missing_location():
+        raise ModelLoadError(model.missing_location())
+    return load_model(model.load_source(), device=model.device, dtype=model.dtype, cpu_offload=model.cpu_offload)
 
 
 def check(model: ModelSettings) -> tuple[bool, str]:

@@ -8,8 +8,10 @@ into undo commands:
 * during a mouse drag the widgets call :meth:`preview` (the live schedule changes, the
   heatmap follows) and :meth:`commit` on release, so a whole drag is one undo step.
 
-The preview context (step count from the project's generation settings, image size from the
-layout) gives the timesteps the curves and the heatmap are drawn for.
+The preview context gives the timesteps the curves and the heatmap are drawn for: the steps
+that will actually run (the project's steps, or the configured model's default for "Model
+default": :func:`ast_core.schedule.timesteps.steps_to_run`), that model's scheduler shift and
+the canvas size -- the same numbers the engine's scheduler produces for the next render.
 """
 from __future__ import annotations
 
@@ -21,23 +23,15 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ast_core.schedule import AST_PAPER_FLUX, Schedule, preset_schedule
-from ast_core.schedule.timesteps import flux_timesteps, image_seq_len
+from ast_core.schedule.timesteps import run_timesteps, steps_to_run
+from ast_studio.generation.model_settings import load_model_settings, notifier
+from ast_studio.generation.render_settings import render_settings_from_project
 
 from .commands import SetSchedule
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = AST_PAPER_FLUX
-DEFAULT_STEPS = 28
-
-
-def project_steps(settings: dict | None) -> int:
-    """The step count of the project's generation settings (FLUX.1-dev's 28 when it is the model's default)."""
-    try:
-        from ast_studio.generation.render_settings import render_settings_from_project
-    except ImportError:  # pragma: no cover - generation settings not installed
-        return DEFAULT_STEPS
-    return render_settings_from_project(settings).steps or DEFAULT_STEPS
 
 
 class ScheduleBinding(QObject):
@@ -55,22 +49,29 @@ class ScheduleBinding(QObject):
         self._pending = False  # a preview (drag) is in progress
         self._before: dict | None = None
         self._before_live: dict = {}
-        self._steps = project_steps(document.settings)
+        self.family = load_model_settings().family
+        self._steps_setting = render_settings_from_project(document.settings).steps  # None: the model's default
         self.schedule.changed.connect(self._on_schedule_changed)
         document.part_changed.connect(self._on_part_changed)
+        notifier().changed.connect(self._on_model_changed)
         document.layout.events.connect(self._on_layout_event)
         self._load_from_document()
 
     # ---------------------------------------------------------------- preview context
     @property
     def steps(self) -> int:
-        return self._steps
+        """The steps the next render runs."""
+        return steps_to_run(self._steps_setting, self.family)
+
+    @property
+    def steps_from_model(self) -> bool:
+        """True when the steps are the model's default ("Model default" in the Generate panel)."""
+        return self._steps_setting is None
 
     def timesteps(self) -> np.ndarray:
-        """Timesteps of the next run: project steps, canvas size (FLUX.1-dev scheduler)."""
+        """Timesteps of the next render: its steps, the configured model's scheduler, the canvas size."""
         layout = self.document.layout
-        return flux_timesteps(self._steps, image_seq_len(max(16, layout.width),
-                                                         max(16, layout.height)))
+        return run_timesteps(self._steps_setting, self.family, max(16, layout.width), max(16, layout.height))
 
     def coefficient_table(self, kind: str) -> np.ndarray:
         return self.schedule.coefficient_table(kind, self.timesteps())
@@ -80,10 +81,15 @@ class ScheduleBinding(QObject):
         if name == "schedule":
             self._load_from_document()
         elif name == "settings":
-            steps = project_steps(self.document.settings)
-            if steps != self._steps:
-                self._steps = steps
+            steps = render_settings_from_project(self.document.settings).steps
+            if steps != self._steps_setting:
+                self._steps_setting = steps
                 self.context_changed.emit()
+
+    def _on_model_changed(self, model) -> None:
+        if model.family != self.family:
+            self.family = model.family
+            self.context_changed.emit()
 
     def _on_layout_event(self, event) -> None:
         if event.kind in ("size_changed", "reset"):

@@ -304,9 +304,11 @@ class SchedulePanel(QWidget):
                               s.kind_boundaries())
         self.heatmap_heading.setText(f"Coefficient per step and layer: {label}")
         layout = self.document.layout
+        source = (f"{self.binding.family.name}'s default" if self.binding.steps_from_model
+                  else "generation settings")
         self.context_label.setText(
-            f"Drawn for {steps} steps at {layout.width}x{layout.height} (generation settings); "
-            f"{s.num_double} double + {s.num_single} single layers.")
+            f"Drawn for {steps} steps ({source}) at {layout.width}x{layout.height} with "
+            f"{self.binding.family.name}'s scheduler; {s.num_double} double + {s.num_single} single layers.")
 
     def _show_keyframe(self) -> None:
         i = self.curve.selected_index()

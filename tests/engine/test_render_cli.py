@@ -115,3 +115,34 @@ def test_out_of_memory_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch
     err = capsys.readouterr().err
     assert code == 2 and "needs more memory than is free" in err and err.count("\n") == 1
     assert not (tmp_path / "o.png").exists()
+
+
+def test_without_model_render_follows_the_studios_configuration_else_tiny_flux(beach_project, tmp_path, capsys):
+    """One rule for the studio and the command line: the configured model, else tiny-flux with a note."""
+    from ast_core.models.configuration import ModelConfiguration, configuration_path, write_configuration
+
+    def render(name, *extra):
+        return main(["render", str(beach_project), "-o", str(tmp_path / name), "--size", "128x128", *extra])
+
+    assert render("first.png") == 0  # nothing configured (an isolated, empty configuration folder)
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert len(notes) == 1 and "no model configured" in notes[0] and "tiny-flux" in notes[0]
+    assert read_png_metadata(tmp_path / "first.png")["metadata"]["model"]["family"] == "tiny-flux"
+
+    missing = tmp_path / "models" / "FLUX.1-dev"
+    write_configuration(ModelConfiguration(model="FLUX.1-dev", source="folder", folder=str(missing)))
+    assert render("dev.png") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(missing) in err and str(configuration_path()) in err
+    assert not (tmp_path / "dev.png").exists()
+
+    write_configuration(ModelConfiguration(model="FLUX.1-dev", source="folder", folder=""))
+    assert render("nofolder.png") == 2
+    assert "no model folder set for FLUX.1-dev" in capsys.readouterr().err
+
+    write_configuration(ModelConfiguration(model="tiny-flux", device="cpu", dtype="f32"))
+    assert render("chosen.png") == 0
+    captured = capsys.readouterr()
+    assert "no model configured" not in captured.err
+    md = read_png_metadata(tmp_path / "chosen.png")["metadata"]
+    assert md["model"]["family"] == "tiny-flux" and md["model"]["device"] == "cpu" and md["model"]["dtype"] == "f32"

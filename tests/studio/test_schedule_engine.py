@@ -63,7 +63,9 @@ def drag(widget, start: QPointF, end: QPointF, steps: int = 5) -> None:
 
 def test_mouse_edits_change_the_controllers_prepared_coefficients(qtbot):
     from ast_core.attention import ASTAttention
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
 
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))  # "Model default" steps: FLUX.1-dev's 28
     doc = Document()
     panel = SchedulePanel(doc)
     panel.resize(380, 1100)

@@ -17,6 +17,9 @@ from ast_studio.schedule import SchedulePanel
 
 @pytest.fixture
 def panel(qtbot):
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
+
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))  # drawn for FLUX.1-dev's 28 default steps
     document = Document()
     widget = SchedulePanel(document)
     widget.resize(380, 1100)

@@ -30,6 +30,9 @@ def dock(qtbot):
         theme.apply(app)
     except ImportError:  # pragma: no cover - the studio theme is optional here
         pass
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
+
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))  # drawn for FLUX.1-dev's 28 default steps
     document = Document()
     widget = make_schedule_dock(document)
     widget.resize(340, 1000)

@@ -36,3 +36,59 @@ def test_bad_step_counts_and_sizes_are_named():
         flux_timesteps(0)
     with pytest.raises(ValueError, match="size"):
         image_seq_len(0, 512)
+
+
+@pytest.mark.slow  # imports diffusers
+@pytest.mark.parametrize("family_name", ["FLUX.1-dev", "FLUX.1-schnell", "tiny-flux"])
+@pytest.mark.parametrize("steps", [None, 7])
+def test_the_steps_and_timesteps_of_a_run_match_each_familys_scheduler(family_name, steps):
+    """"Model default" resolves to the family's own steps, and the shift is the family's scheduler's
+    (FLUX.1-schnell: static 1.0; FLUX.1-dev and tiny-flux: resolution-dependent)."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    from ast_core.generate import flux_timesteps as engine_timesteps
+    from ast_core.models import FAMILIES
+    from ast_core.schedule.timesteps import run_timesteps, steps_to_run
+
+    family = FAMILIES[family_name]
+    schnell = family_name == "FLUX.1-schnell"
+    scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0 if schnell else 3.0,
+                                                use_dynamic_shifting=not schnell, base_shift=0.5, max_shift=1.15,
+                                                base_image_seq_len=256, max_image_seq_len=4096)
+    pipe = types.SimpleNamespace(scheduler=scheduler, vae_scale_factor=8)
+    n = steps_to_run(steps, family)
+    assert n == (steps if steps is not None else {"FLUX.1-dev": 28}.get(family_name, 4))
+    np.testing.assert_array_equal(run_timesteps(steps, family, 768, 512), engine_timesteps(pipe, n, 768, 512))
+
+
+def test_steps_to_run_refuses_nonsense_with_its_name():
+    from ast_core.models import TINY_FLUX
+    from ast_core.schedule.timesteps import steps_to_run
+
+    for bad in (0, -3, 2.5, True, "4"):
+        with pytest.raises(ValueError, match="steps"):
+            steps_to_run(bad, TINY_FLUX)
+
+
+def test_the_schedule_panel_follows_the_configured_model(qtbot):
+    from ast_core.models import FLUX_SCHNELL
+    from ast_core.schedule.timesteps import run_timesteps
+    from ast_studio.document import Document
+    from ast_studio.generation.commands import SetRenderSettings
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
+    from ast_studio.schedule import SchedulePanel
+
+    doc = Document()
+    panel = SchedulePanel(doc)
+    qtbot.addWidget(panel)
+    assert panel.binding.steps == 4 and panel.heatmap.values().shape == (4, 57)  # nothing configured: tiny-flux
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))
+    assert panel.binding.steps == 28 and panel.heatmap.values().shape == (28, 57)
+    assert "28 steps (FLUX.1-dev's default)" in panel.context_label.text()
+    save_model_settings(ModelSettings(model="FLUX.1-schnell"))
+    s = panel.binding.schedule
+    expected = s.coefficient_table("i2i", run_timesteps(None, FLUX_SCHNELL, 1024, 1024))
+    np.testing.assert_array_equal(panel.heatmap.values(), expected)
+    doc.undo_stack.push(SetRenderSettings(doc, {"steps": 9}))  # a number typed in the Generate panel wins
+    assert panel.binding.steps == 9 and "9 steps (generation settings)" in panel.context_label.text()
+    doc.undo_stack.clear()
