@@ -93,9 +93,9 @@ def cmd_render(args) -> int:
         if masks_dir is not None:
             _, plan = prepare(layout, settings, model)
             if plan.analysis is None and not plan.empty:
-                # method "none": still show the token roles AST would use when they can be computed
+                # a method without spans: still show the token roles when they can be computed
                 try:
-                    _, plan = prepare(layout, GenerationSettings(**{**values, "method": "ast"}), model)
+                    _, plan = prepare(layout, settings, model, with_text=True)
                 except PromptError:
                     pass
             written = save_masks(plan, masks_dir)
@@ -127,7 +127,7 @@ def cmd_render(args) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render", help="generate an image from a .astproj project (headless)",
-        description="Render a project's layout with FLUX under the AST attention modulation. Settings not given "
+        description="Render a project's layout with a diffusion transformer under a layout control method. Settings not given "
         "here come from the project (steps, guidance, seed, method; size = canvas size), then from the model.",
     )
     p.add_argument("project", metavar="PROJECT.astproj")
@@ -135,7 +135,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL,
                    help=f"tiny-flux (built in), a diffusers folder, or a Hugging Face id in the local cache "
                    f"(default {DEFAULT_MODEL})")
-    p.add_argument("--method", choices=("ast", "none"), default=None, help="ast (default) or none (stock FLUX)")
+    from ..methods import METHODS
+
+    p.add_argument("--method", choices=list(METHODS), default=None,
+                   help="; ".join(f"{m.name}: {m.label}" for m in METHODS.values()) + " (default: the project's, else ast)")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
