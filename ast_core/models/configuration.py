@@ -21,27 +21,28 @@ import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from .families import FAMILIES, ModelFamily
+from .architectures import DEFAULT_FAMILY, FAMILIES
+from .families import ModelFamily
 
 log = logging.getLogger(__name__)
 
 ENV_FOLDER = "AST_STUDIO_CONFIG_DIR"
 FILE_NAME = "model.json"
-#: Model families offered for rendering (names of ``FAMILIES``).
-MODEL_NAMES = ("FLUX.1-dev", "FLUX.1-schnell", "tiny-flux")
-BUILTIN_MODELS = ("tiny-flux",)  # built in code: no folder, no download
+#: Model families offered for rendering (names of ``FAMILIES``), real models first.
+MODEL_NAMES = tuple(FAMILIES)
+BUILTIN_MODELS = tuple(f.name for f in FAMILIES.values() if f.builtin)  # built in code: no folder, no download
 #: Where the weights come from: a local folder, or a repository id in the Hugging Face cache.
 SOURCES = ("folder", "hf_cache")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 DTYPES = ("auto", "bf16", "fp16", "f32")
-HF_IDS = {"FLUX.1-dev": "black-forest-labs/FLUX.1-dev", "FLUX.1-schnell": "black-forest-labs/FLUX.1-schnell"}
-NO_MODEL_NOTE = ("no model configured: rendering with the built-in tiny-flux (random weights: it shows the "
+HF_IDS = {f.name: f.hf_id for f in FAMILIES.values() if f.hf_id}
+NO_MODEL_NOTE = (f"no model configured: rendering with the built-in {DEFAULT_FAMILY} (random weights: it shows the "
                  "pipeline working, not real pictures); choose a model in Generate > Model settings")
 
 
 @dataclass(frozen=True)
 class ModelConfiguration:
-    model: str = "tiny-flux"
+    model: str = DEFAULT_FAMILY
     source: str = "folder"
     folder: str = ""
     hf_id: str = ""

@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from ast_core.schedule.timesteps import steps_to_run
 
+from ast_core.methods import METHODS
+
 from . import events as ev
 from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
 from .model_settings import ModelSettings, load_model_settings, model_note, notifier
@@ -42,9 +44,6 @@ log = logging.getLogger(__name__)
 SEED_MODE_LABELS = {"fixed": "Fixed", "random": "Random", "increment": "Increment"}
 SEED_MODE_TIPS = {"fixed": "Every render uses this seed", "random": "Every render draws a new seed (kept in the history)",
                   "increment": "After each render the seed goes up by one"}
-METHOD_LABELS = {"ast": "AST", "none": "None (plain FLUX)"}
-METHOD_TIPS = {"ast": "Each instance's region attends to its own words (AST attention modulation)",
-               "none": "The base prompt alone, no regional control (for comparison)"}
 MESSAGE_STYLE = {
     "error": "background: #4a2326; color: #ffd7d9; border: 1px solid #8c3b41; border-radius: 4px; padding: 6px;",
     "warning": "background: #47401f; color: #fbe9a6; border: 1px solid #8a7a2e; border-radius: 4px; padding: 6px;",
@@ -152,9 +151,9 @@ class GenerationPanel(QWidget):
             self.seed_mode.addItem(label, key)
             self.seed_mode.setItemData(self.seed_mode.count() - 1, SEED_MODE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         self.method = QComboBox()
-        for key, label in METHOD_LABELS.items():
-            self.method.addItem(label, key)
-            self.method.setItemData(self.method.count() - 1, METHOD_TIPS[key], Qt.ItemDataRole.ToolTipRole)
+        for key, control in METHODS.items():  # the registry: every method the engine has
+            self.method.addItem(control.label, key)
+            self.method.setItemData(self.method.count() - 1, control.description, Qt.ItemDataRole.ToolTipRole)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Size", self.size_label)
@@ -314,7 +313,7 @@ class GenerationPanel(QWidget):
         model = load_model_settings()
         note = model_note()
         self.model_label.setText(model.describe())
-        self.model_note.setText(f"No model configured: the built-in tiny-flux renders (random weights: it shows "
+        self.model_note.setText(f"No model configured: the built-in {model.model} renders (random weights: it shows "
                                 f"the pipeline working, not real pictures). Model settings… chooses one."
                                 if note else "")
         self.model_note.setVisible(bool(note))

@@ -53,7 +53,7 @@ def notifier() -> ModelSettingsNotifier:
 
 
 def load_model_settings(path: Path | None = None) -> ModelSettings:
-    """The configured model (tiny-flux when none is); each bad stored value falls back to its default."""
+    """The configured model (the default built-in model when none is); each bad stored value falls back."""
     if path is None:
         _move_old_settings()
     return configured_model(path)[0]

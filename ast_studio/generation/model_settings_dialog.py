@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from .model_check import ModelCheck
 from .model_settings import (
+    BUILTIN_MODELS,
     DEVICES,
     DTYPES,
     HF_IDS,
@@ -54,7 +55,7 @@ class ModelSettingsDialog(QDialog):
 
         self.model = QComboBox()
         for name in MODEL_NAMES:
-            self.model.addItem(name + (" (built in, for testing)" if name == "tiny-flux" else ""), name)
+            self.model.addItem(name + (" (built in, for testing)" if name in BUILTIN_MODELS else ""), name)
         self.source = QComboBox()
         for key, label in SOURCE_LABELS.items():
             self.source.addItem(label, key)

@@ -22,7 +22,8 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ast_core.schedule import AST_PAPER_FLUX, Schedule, preset_schedule
+from ast_core.methods.ast import default_schedule
+from ast_core.schedule import OFF, Schedule, preset_schedule
 from ast_core.schedule.timesteps import run_timesteps, steps_to_run
 from ast_studio.generation.model_settings import load_model_settings, notifier
 from ast_studio.generation.render_settings import render_settings_from_project
@@ -30,8 +31,6 @@ from ast_studio.generation.render_settings import render_settings_from_project
 from .commands import SetSchedule
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PRESET = AST_PAPER_FLUX
 
 
 class ScheduleBinding(QObject):
@@ -43,13 +42,13 @@ class ScheduleBinding(QObject):
     def __init__(self, document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.schedule: Schedule = preset_schedule(DEFAULT_PRESET)
+        self.family = load_model_settings().family
+        self.schedule: Schedule = default_schedule(self.family)
         #: why the document's schedule could not be shown ("" when it could)
         self.problem = ""
         self._pending = False  # a preview (drag) is in progress
         self._before: dict | None = None
         self._before_live: dict = {}
-        self.family = load_model_settings().family
         self._steps_setting = render_settings_from_project(document.settings).steps  # None: the model's default
         self.schedule.changed.connect(self._on_schedule_changed)
         document.part_changed.connect(self._on_part_changed)
@@ -89,7 +88,21 @@ class ScheduleBinding(QObject):
     def _on_model_changed(self, model) -> None:
         if model.family != self.family:
             self.family = model.family
+            self._load_from_document()  # its layers (and its default preset) may differ
             self.context_changed.emit()
+
+    @property
+    def default_preset(self) -> str:
+        return self.family.default_preset
+
+    def preset_names(self) -> list[str]:
+        """The presets offered for the configured model: its architecture's, then "off"."""
+        return [*self.family.architecture.presets(), OFF]
+
+    def layer_runs(self) -> list[tuple[str, int, int]]:
+        """``[(label, start, end)]`` of the schedule's layer kinds, named as the model names them."""
+        labels = self.family.architecture.layer_kind_labels
+        return [(labels.get(kind, kind), s, e) for kind, s, e in self.schedule.kind_boundaries()]
 
     def _on_layout_event(self, event) -> None:
         if event.kind in ("size_changed", "reset"):
@@ -99,16 +112,19 @@ class ScheduleBinding(QObject):
         data = self.document.schedule
         problem = ""
         if data is None:
-            target = preset_schedule(DEFAULT_PRESET)
+            target = default_schedule(self.family)
         else:
             try:
                 target = Schedule.from_dict(data)
             except ValueError as exc:
                 problem = (f"The project's schedule could not be read ({exc}); showing the "
-                           f"preset \"{DEFAULT_PRESET}\". The project keeps its schedule "
+                           f"preset \"{self.default_preset}\". The project keeps its schedule "
                            "until you edit here.")
                 log.warning("%s", problem)
-                target = preset_schedule(DEFAULT_PRESET)
+                target = default_schedule(self.family)
+        if target.structure != self.family.layers:
+            # shown (and run: the engine maps it the same way) on the configured model's layers
+            target = target.for_structure(self.family.layers)
         changed_problem = problem != self.problem
         self.problem = problem
         if target.to_dict() != self.schedule.to_dict():
@@ -164,26 +180,15 @@ class ScheduleBinding(QObject):
         return self.commit(text, merge_key)
 
     def apply_preset(self, name: str) -> bool:
-        """Replace everything by preset ``name`` at this schedule's depth (one undo step)."""
-        target = preset_schedule(name)
-        if (target.num_double, target.num_single) != (self.schedule.num_double,
-                                                       self.schedule.num_single):
-            target = target.for_depth(self.schedule.num_double, self.schedule.num_single)
+        """Replace everything by preset ``name`` on the schedule's layers (one undo step)."""
+        target = preset_schedule(name, self.schedule.structure)
         return self.edit(f"Schedule preset: {name}", lambda s: s.assign(target))
-
-    def set_depth(self, num_double: int, num_single: int) -> bool:
-        """Map the schedule to a model with another layer count (one undo step)."""
-        if (num_double, num_single) == (self.schedule.num_double, self.schedule.num_single):
-            return False
-        target = self.schedule.for_depth(num_double, num_single)
-        return self.edit(f"Schedule for {num_double}+{num_single} layers",
-                         lambda s: s.assign(target))
 
     def differs_from_preset(self) -> bool:
         """True when the schedule was edited away from the preset it names."""
         name = self.schedule.preset
         try:
-            reference = preset_schedule(name, self.schedule.num_double, self.schedule.num_single)
+            reference = preset_schedule(name, self.schedule.structure)
         except ValueError:
             return True
         return reference.to_dict() != self.schedule.to_dict()

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ast_core.cli import main
-from ast_core.generation.png_text import LAYOUT_KEY, METADATA_KEY, read_png_metadata
+from ast_core.provenance import LAYOUT_KEY, METADATA_KEY, read_png_metadata
 from ast_core.project import Project, layout_to_dict, save_project
 
 
@@ -46,10 +46,12 @@ def test_render_writes_png_with_metadata_and_masks(beach_project, tmp_path, caps
     assert stack.shape == (7, 8, 8) and set(np.unique(stack)) <= {0, 255}
     assert ((stack > 0).sum(0) == 1).all()  # exclusive segments cover every token once
     chair = next(s for s in roles["segments"] if s.get("prompt") == "a green beach chair")
-    assert chair["span_tokens"] == ["▁a", "▁green", "▁beach", "▁chair"]
-    by_index = {t["index"]: t for t in roles["text_tokens"]}
-    assert {r["role"] for r in by_index[chair["span"][1]]["roles"]} == {"attribute"}
-    assert {r["role"] for r in by_index[chair["span"][3]]["roles"]} == {"instance"}
+    t5 = chair["parts"]["t5"]
+    assert t5["span_tokens"] == ["▁a", "▁green", "▁beach", "▁chair"]
+    assert chair["text_rows"] == t5["span"]  # FLUX: the text block is the T5 rows alone
+    by_row = {t["row"]: t for t in roles["text_tokens"]}
+    assert {r["role"] for r in by_row[t5["span"][1]]["roles"]} == {"attribute"}
+    assert {r["role"] for r in by_row[t5["span"][3]]["roles"]} == {"instance"}
     assert md["segments"][2]["grid_cells"] == chair["tokens_in_mask"]
 
 

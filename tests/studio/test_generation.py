@@ -5,6 +5,8 @@ builds its own document, panels and isolated settings.
 """
 from __future__ import annotations
 
+import json
+
 import os
 from pathlib import Path
 
@@ -365,8 +367,9 @@ def test_history_survives_save_and_reopen(qtbot, studio, tmp_path):
     out = panel.export_selected(tmp_path / "first")
     text = png_text(Path(out).read_bytes())
     assert out.endswith("first.png") and text["Software"] == "AST Studio"
-    assert '"seed": 11' in text["parameters"] and text["prompt"] == doc.layout.base_prompt
-    assert "cat" in text["ast_studio:layout"]
+    metadata = json.loads(text["ast-studio:metadata"])
+    assert metadata["settings"]["seed"] == 11 and metadata["layout"]["base_prompt"] == doc.layout.base_prompt
+    assert "cat" in text["ast-studio:layout"]
     reopened.undo_stack.clear()
 
 

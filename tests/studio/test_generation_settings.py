@@ -7,7 +7,8 @@ import random
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from ast_core.schedule import AST_PAPER_FLUX, KeyframeCurve, Schedule, preset_schedule
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
+from ast_core.schedule import KeyframeCurve, Schedule, preset_schedule
 from ast_studio.document import Document
 from ast_studio.generation.render_settings import (
     RenderSettings,
