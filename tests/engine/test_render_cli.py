@@ -148,3 +148,19 @@ def test_without_model_render_follows_the_studios_configuration_else_tiny_flux(b
     assert "no model configured" not in captured.err
     md = read_png_metadata(tmp_path / "chosen.png")["metadata"]
     assert md["model"]["family"] == "tiny-flux" and md["model"]["device"] == "cpu" and md["model"]["dtype"] == "f32"
+
+
+def test_render_on_sd3_writes_clip_and_t5_token_roles(beach_project, tmp_path):
+    out, masks = tmp_path / "sd3.png", tmp_path / "sd3-masks"
+    assert main(["render", str(beach_project), "-o", str(out), "--model", "tiny-sd3", "--size", "128x128",
+                 "--steps", "2", "--save-masks", str(masks)]) == 0
+    md = read_png_metadata(out)["metadata"]
+    assert md["model"]["family"] == "tiny-sd3" and md["model"]["architecture"] == "sd3"
+    assert md["method_used"] == "ast" and md["schedule"]["layers"] == [{"kind": "joint", "count": 24}]
+    roles = json.loads((masks / "token_roles.json").read_text())
+    assert [p["name"] for p in roles["text_parts"]] == ["clip", "t5"]
+    chair = next(s for s in roles["segments"] if s.get("prompt") == "a green beach chair")
+    assert chair["parts"]["clip"]["span_tokens"] == ["a</w>", "green</w>", "beach</w>", "chair</w>"]
+    assert chair["parts"]["t5"]["span_tokens"] == ["▁a", "▁green", "▁beach", "▁chair"]
+    parts = {t["part"] for t in roles["text_tokens"]}
+    assert parts == {"clip", "t5"}
