@@ -6,10 +6,10 @@ import re
 import sys
 from pathlib import Path
 
+from ..models.architectures import DEFAULT_FAMILY, DEFAULT_SOURCE as DEFAULT_MODEL, family_names
 from .errors import CommandError
 from .quiet import quiet_libraries
 
-DEFAULT_MODEL = "black-forest-labs/FLUX.1-dev"
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 
 
@@ -37,6 +37,23 @@ def _project_generation(settings: dict) -> dict:
     if isinstance(settings, dict) and isinstance(settings.get("seed"), int) and "seed" not in out:
         out["seed"] = settings["seed"]  # importers store the seed at the top level
     return out
+
+
+def model_options(args, project_settings: dict):
+    """The ModelOptions of the command line (LoRAs: ``--lora`` flags, else the project's list)."""
+    from ..models.options import ModelOptions, OptionError, loras_from_settings, parse_lora
+
+    try:
+        loras = tuple(parse_lora(text) for text in args.lora) if args.lora else loras_from_settings(project_settings)
+        offload = "model" if args.cpu_offload and args.offload == "none" else args.offload
+        return ModelOptions(
+            source=args.model, base=args.base or "", vae=args.vae or "", text_encoders=tuple(args.text_encoder),
+            device=args.device, dtype=args.dtype, quantize=args.quantize,
+            text_encoder_quantize=args.text_encoder_quantize, offload=offload, vae_tiling=args.vae_tiling,
+            loras=loras,
+        ).validate()
+    except OptionError as e:
+        raise CommandError(str(e)) from None
 
 
 def cmd_render(args) -> int:
@@ -82,10 +99,11 @@ def cmd_render(args) -> int:
     except (SettingsError, ValueError) as e:
         raise CommandError(f"{args.project}: {e}") from None
 
+    options = model_options(args, project.settings)
     try:
-        model = load_model(args.model, device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload)
+        model = load_model(options)
     except ModelLoadError as e:
-        hint = " (or use --model tiny-flux for the built-in test model)" if args.model == DEFAULT_MODEL else ""
+        hint = f" (or use --model {DEFAULT_FAMILY} for the built-in test model)" if args.model == DEFAULT_MODEL else ""
         raise CommandError(f"{e}{hint}") from None
 
     layout = project.layout
@@ -119,8 +137,10 @@ def cmd_render(args) -> int:
         raise CommandError(f"{out}: cannot be written ({e})") from None
     md = result.metadata
     s = md["settings"]
+    loras = md["model"].get("loras") or []
+    extra = f", {len(loras)} LoRA{'s' if len(loras) != 1 else ''}" if loras else ""
     print(f"wrote {', '.join(map(str, paths))}: {s['width']}x{s['height']}, {s['steps']} steps, seed {md['seed']}, "
-          f"method {md['method_used']}, model {md['model']['family']}")
+          f"method {md['method_used']}, model {md['model']['family']} on {md['model']['device_name']}{extra}")
     return 0
 
 
@@ -133,7 +153,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", metavar="PROJECT.astproj")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
     p.add_argument("--model", default=DEFAULT_MODEL,
-                   help=f"tiny-flux (built in), a diffusers folder, or a Hugging Face id in the local cache "
+                   help=f"{' or '.join(family_names(builtin=True))} (built in), a diffusers folder, a Hugging Face id in the local cache, "
+                   f"or one weights file (.safetensors / .gguf transformer or all-in-one checkpoint) "
                    f"(default {DEFAULT_MODEL})")
     from ..methods import METHODS
 
@@ -145,8 +166,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=_size, default=None, metavar="WxH", help="image size (default: canvas size)")
     p.add_argument("--save-masks", metavar="DIR", default=None,
                    help="write the token-grid masks used (PNG per segment) and token_roles.json")
-    p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
-    p.add_argument("--dtype", default="auto", help="auto (bf16 on cuda, fp16 on mps, f32 on cpu), bf16, fp16, f32")
-    p.add_argument("--cpu-offload", action="store_true", help="keep only the running model part on the GPU")
+    from ..models.options import OFFLOADS, QUANTISATIONS, VAE_TILINGS
+
+    p.add_argument("--base", default=None, metavar="FOLDER|HF_ID",
+                   help="with a single-file --model: where the other parts and the configs come from (default: the "
+                   "model family's usual repository in the Hugging Face cache)")
+    p.add_argument("--vae", default=None, metavar="FILE", help="a VAE file replacing the model's")
+    p.add_argument("--text-encoder", action="append", default=[], metavar="FILE",
+                   help="a text encoder file (CLIP-L, CLIP-G or T5, told apart by its contents); repeatable")
+    p.add_argument("--device", default="auto",
+                   help="auto (cuda/ROCm > xpu > mps > cpu), cpu, cuda, cuda:N, xpu, mps")
+    p.add_argument("--dtype", default="auto",
+                   help="auto (bf16 on GPUs and on Apple MPS with macOS 14+, f32 on cpu), bf16, fp16, f32")
+    p.add_argument("--quantize", choices=list(QUANTISATIONS), default="none",
+                   help="transformer weights: " + "; ".join(f"{k}: {v}" for k, v in QUANTISATIONS.items() if k != "none")
+                   + ". GGUF files are quantised already")
+    p.add_argument("--text-encoder-quantize", "--t5-quantize", choices=list(QUANTISATIONS), default="none",
+                   help="the T5 text encoder's weights (fp8, int8, nf4, torchao-int8...)")
+    p.add_argument("--offload", choices=list(OFFLOADS), default="none",
+                   help="; ".join(f"{k}: {v}" for k, v in OFFLOADS.items()))
+    p.add_argument("--cpu-offload", action="store_true", help="the same as --offload model")
+    p.add_argument("--vae-tiling", choices=list(VAE_TILINGS), default="auto",
+                   help="; ".join(f"{k}: {v}" for k, v in VAE_TILINGS.items()))
+    p.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",
+                   help="a LoRA and its strength (default 1); repeatable. Given, these replace the project's LoRAs")
     p.add_argument("--force", action="store_true", help="replace OUT.png if it exists")
     p.set_defaults(func=cmd_render)

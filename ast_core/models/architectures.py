@@ -17,6 +17,8 @@ FAMILIES: dict[str, ModelFamily] = {
 }
 #: The family used when nothing is configured: the first built-in one.
 DEFAULT_FAMILY = next(f.name for f in FAMILIES.values() if f.builtin)
+#: What ``ast-studio render`` loads by default: the first real family's usual repository.
+DEFAULT_SOURCE = next(f.hf_id for f in FAMILIES.values() if not f.builtin and f.hf_id)
 
 
 def architecture(name: str) -> Architecture:

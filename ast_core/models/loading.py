@@ -1,23 +1,61 @@
-"""Load a model for generation: a built-in tiny model, a diffusers folder, or a Hugging Face cache id.
+"""Load a model for generation from :class:`~ast_core.models.options.ModelOptions`.
 
-Always offline and safe: ``local_files_only=True``, safetensors weights only, no remote
+    model = load_model("tiny-flux")                                   # built in
+    model = load_model("/models/FLUX.1-dev", device="cuda", cpu_offload=True)
+    model = load_model(ModelOptions(source="flux1-dev-Q4_0.gguf", base="black-forest-labs/FLUX.1-dev",
+                                    text_encoder_quantize="fp8", offload="model"))
+    model.use_loras((LoraChoice("ink.safetensors", 0.8),))           # no reload
+
+Sources: a built-in model's name, a diffusers folder, a Hugging Face id already in the cache,
+or one weights file (a transformer in the original or diffusers layout, a GGUF file, or an
+all-in-one checkpoint) whose other components come from ``base`` (a folder, a cached id or a
+built-in model; by default the family's usual repository in the cache). ``vae`` and
+``text_encoders`` files replace single components. Only configs and tokenizers are read from
+the base for components given as files.
+
+Always offline and safe: ``local_files_only=True``, safetensors/GGUF weights only, no remote
 code (the pipeline class must be one an architecture adapter knows). Every failure is a
-:class:`ModelLoadError` whose message says what is wrong and with which file or folder.
+:class:`ModelLoadError` whose message names the file or folder and what to do.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
+import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from .architecture import Architecture
 from .architectures import ARCHITECTURES, DEFAULT_FAMILY, FAMILIES, architecture_for_pipeline_class
-from .device import DTYPE_NAMES, resolve_device, resolve_dtype
+from .checkpoint_files import (
+    ENCODER_PREFIXES,
+    TRANSFORMER_PREFIX,
+    VAE_PREFIXES,
+    CheckpointFileError,
+    FileFacts,
+    inspect_file,
+    read_tensors,
+)
+from .device import DTYPE_NAMES, device_label, resolve_device, resolve_dtype, startup_warning
 from .families import ModelFamily
+from .loras import LoraError, LoraState, apply_loras
+from .options import LoraChoice, ModelOptions, OptionError
+from .quantisation import (
+    LOAD_TIME,
+    QuantisationError,
+    apply_fp8,
+    apply_fp8_text_encoder,
+    check,
+    gguf_config,
+    require_gguf,
+    text_encoder_config,
+    transformer_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +71,21 @@ class ModelLoadError(Exception):
 
 @dataclass
 class LoadedModel:
-    """A ready pipeline plus the facts of its family and where it came from."""
+    """A ready pipeline plus the facts of its family, where it came from and how it was loaded."""
 
     pipeline: object  # the diffusers pipeline of the family's architecture
     family: ModelFamily
-    source: str  # "tiny-flux", a folder path or a Hugging Face id
+    source: str  # "tiny-flux", a folder path, a Hugging Face id or a file
     device: torch.device
     dtype: torch.dtype
     cpu_offload: bool = False
     warnings: list[str] = field(default_factory=list)
+    options: ModelOptions = field(default_factory=ModelOptions)
+    base: str = ""  # where the components not given as files came from
+    files: dict[str, dict] = field(default_factory=dict)  # component -> facts of its single file
+    vae_tiled: bool = False  # whether the last render decoded in tiles
+    shared: bool = False  # the process-wide built-in pipeline (copied before LoRAs change it)
+    loras: LoraState = field(default_factory=LoraState)
 
     @property
     def transformer(self):
@@ -55,51 +99,267 @@ class LoadedModel:
     def execution_device(self) -> torch.device:
         return self.pipeline._execution_device
 
+    def use_loras(self, loras: tuple[LoraChoice, ...] | list[LoraChoice]) -> None:
+        """Make exactly ``loras`` active (strengths included); LoraError names a bad file."""
+        loras = tuple(loras)
+        if loras and self.shared:
+            self.pipeline = self.family.architecture.build_tiny(self.family, fresh=True)
+            self.pipeline.set_progress_bar_config(disable=True)
+            self.shared = False
+        if not loras and not self.loras.adapters:
+            self.options = self.options.with_changes(loras=())
+            return
+        apply_loras(self.pipeline, self.architecture, loras, self.loras)
+        self.options = self.options.with_changes(loras=loras)
+
+    def prepare_render(self, width: int, height: int) -> None:
+        """Per-render settings that depend on the image size (VAE tiling)."""
+        vae = getattr(self.pipeline, "vae", None)
+        tiled = self.options.vae_tiles(width, height)
+        if vae is not None and hasattr(vae, "enable_tiling"):
+            vae.enable_tiling() if tiled else vae.disable_tiling()
+        self.vae_tiled = tiled
+
     def describe(self) -> dict:
         """What the generation metadata records about the model."""
+        o = self.options
         return {
             "source": self.source,
             "family": self.family.name,
             "architecture": self.family.architecture_name,
             "device": str(self.device),
+            "device_name": device_label(self.device),
             "dtype": DTYPE_NAMES.get(self.dtype, str(self.dtype)),
             "cpu_offload": self.cpu_offload,
+            "offload": o.offload if self.cpu_offload else "none",
+            "quantize": "gguf" if o.is_gguf else o.quantize,
+            "text_encoder_quantize": o.text_encoder_quantize,
+            "vae_tiling": o.vae_tiling,
+            "vae_tiled": self.vae_tiled,
+            "base": self.base,
+            "files": {k: dict(v) for k, v in self.files.items()},
+            "loras": [dict(x) for x in self.loras.active],
         }
 
 
+# ---------------------------------------------------------------------- entry point
 def load_model(
-    source: str | Path = TINY_NAME,
+    source: str | Path | ModelOptions = TINY_NAME,
     device: str | torch.device | None = "auto",
     dtype: str | torch.dtype | None = "auto",
     cpu_offload: bool = False,
+    **options: Any,
 ) -> LoadedModel:
-    """Load ``source``: a built-in model's name (``"tiny-flux"``, ``"tiny-sd3"``), a diffusers
-    folder, or a Hugging Face id already in the local cache."""
+    """Load ``source`` (a name, folder, cached id or file; or a whole ModelOptions).
+
+    Keyword ``options`` are further :class:`ModelOptions` fields (``quantize="fp8"``,
+    ``loras=(...)``...); with a ModelOptions as ``source`` the other arguments are ignored.
+    """
     try:
-        dev = resolve_device(device)
-        dt = resolve_dtype(dtype, dev)
-    except ValueError as e:
+        if isinstance(source, ModelOptions):
+            opts = source
+        else:
+            opts = ModelOptions(source=str(source), device=_device_name(device), dtype=_dtype_name(dtype),
+                                offload="model" if cpu_offload else "none").with_changes(**options)
+        opts = opts.validate()
+    except (OptionError, TypeError) as e:
         raise ModelLoadError(str(e)) from None
-    text = str(source)
+    try:
+        dev = resolve_device(opts.device)
+        dt = resolve_dtype(opts.dtype, dev)
+        check(opts.quantize, dev, "quantize")
+        check(opts.text_encoder_quantize, dev, "text_encoder_quantize")
+        if opts.is_gguf:
+            require_gguf()
+    except ValueError as e:  # includes QuantisationError
+        raise ModelLoadError(str(e)) from None
+    notes: list[str] = []
+    if opts.device == "auto" and dev.type == "cpu":
+        warning = startup_warning()
+        if warning:
+            notes.append(warning)
+    plan = _locate(opts)
+    try:
+        pipe, shared = _assemble(plan, opts, dev, dt)
+    except (QuantisationError, CheckpointFileError) as e:
+        raise ModelLoadError(str(e)) from None
+    model = _finish(pipe, plan, opts, dev, dt, notes)
+    model.shared = shared
+    if opts.loras:
+        try:
+            model.use_loras(opts.loras)
+        except LoraError as e:
+            raise ModelLoadError(str(e)) from None
+    return model
+
+
+def _device_name(device) -> str:
+    return "auto" if device is None else str(device)
+
+
+def _dtype_name(dtype) -> str:
+    if dtype is None:
+        return "auto"
+    if isinstance(dtype, torch.dtype):
+        return DTYPE_NAMES.get(dtype, str(dtype))
+    text = str(dtype).lower()
+    return {"bfloat16": "bf16", "float16": "fp16", "fp32": "f32", "float32": "f32"}.get(text, text)
+
+
+# ---------------------------------------------------------------------- where the parts come from
+@dataclass
+class _Plan:
+    family: ModelFamily
+    label: str  # the source as recorded
+    base: Path | str  # a folder, or a built-in family name
+    base_label: str
+    transformer: FileFacts | None = None  # a single file holding the transformer (or a checkpoint)
+    vae: tuple[FileFacts, str] | None = None  # (file, tensor prefix)
+    encoders: dict[str, tuple[FileFacts, str]] = field(default_factory=dict)  # slot -> (file, prefix)
+
+    @property
+    def builtin(self) -> bool:
+        return isinstance(self.base, str)
+
+    @property
+    def provided(self) -> set[str]:
+        out = set(self.encoders) | ({"vae"} if self.vae else set())
+        return out | ({"transformer"} if self.transformer else set())
+
+
+def _locate(opts: ModelOptions) -> _Plan:
+    text = opts.source
     builtin = FAMILIES.get(text)
     if builtin is not None and builtin.builtin:
-        shared = dev.type == "cpu" and dt == torch.float32  # (CPU offload is ignored on the CPU)
-        pipe = builtin.architecture.build_tiny(builtin, fresh=not shared)
-        return _finish(pipe, builtin, text, dev, dt, cpu_offload)
+        plan = _Plan(builtin, text, text, text)
+    elif opts.is_file:
+        plan = _plan_for_file(opts)
+    else:
+        folder, label = _folder_of(text)
+        provided = _slots_of_files(opts)
+        fam = check_folder(folder, provided)
+        plan = _Plan(fam, label, folder, label)
+    _add_component_files(plan, opts)
+    if not plan.builtin:
+        try:
+            check_folder(Path(plan.base), plan.provided)
+        except ModelLoadError as e:
+            hint = " (or give those parts as files: a VAE file, text encoder files)" if "missing" in str(e) else ""
+            raise ModelLoadError(f"{e}{hint}") from None
+    return plan
+
+
+def _folder_of(text: str) -> tuple[Path, str]:
     path = Path(text).expanduser()
     if path.exists() or text.startswith((".", "/", "~")) or "\\" in text or not _HF_ID.match(text):
-        folder = path
-        label = str(path)
+        return path, str(path)
+    return hf_cache_folder(text), text
+
+
+def _inspect(path: str, what: str) -> FileFacts:
+    try:
+        return inspect_file(path)
+    except CheckpointFileError as e:
+        raise ModelLoadError(f"{what}: {e}") from None
+
+
+def _plan_for_file(opts: ModelOptions) -> _Plan:
+    facts = _inspect(opts.source, "model file")
+    if facts.kind not in ("transformer", "checkpoint"):
+        hint = {"vae": " (give it as the VAE file, with the model's transformer or folder as the source)",
+                "text_encoder": " (give it as a text encoder file, with the model's transformer or folder as the source)",
+                "lora": " (give it as a LoRA)"}.get(facts.kind, "")
+        raise ModelLoadError(f"{facts.path}: not a diffusion transformer AST Studio runs: it holds a "
+                             f"{facts.describe()}{hint}")
+    fam = FAMILIES[facts.family]
+    if opts.base:
+        named = FAMILIES.get(opts.base)
+        if named is not None and named.builtin:
+            base, base_label, base_fam = opts.base, opts.base, named
+        else:
+            base, base_label = _folder_of(opts.base)
+            base_fam = _check_base(base, facts)
+    elif fam.builtin:
+        base, base_label, base_fam = fam.name, fam.name, fam
     else:
-        folder = hf_cache_folder(text)
-        label = text
-    fam = check_folder(folder)
-    pipe = _from_folder(folder, fam, dt)
-    return _finish(pipe, fam, label, dev, dt, cpu_offload)
+        try:
+            base = hf_cache_folder(fam.hf_id)
+        except ModelLoadError:
+            raise ModelLoadError(
+                f"{facts.path} is a {fam.name} transformer; its other parts (text encoders, VAE, configs) come from "
+                f"a base model: give one (a diffusers folder or a cached id), or download {fam.hf_id}'s configs and "
+                f"tokenizers with `hf download {fam.hf_id} --include \"*.json\" \"*.txt\" \"*.model\"` plus the "
+                "weights of the parts you do not give as files") from None
+        base_label = fam.hf_id
+        base_fam = _check_base(base, facts)
+    if base_fam.architecture_name != fam.architecture_name:
+        raise ModelLoadError(f"{facts.path} is a {fam.name} transformer but the base {base_label} holds "
+                             f"{base_fam.name}; give a base of the same model")
+    if base_fam.name != fam.name and not (base_fam.builtin or fam.builtin):
+        fam = base_fam  # the base's marker/config knows better (e.g. Large vs Large Turbo)
+    plan = _Plan(fam, str(facts.path), base, base_label, transformer=facts)
+    if facts.kind == "checkpoint":
+        if "vae" in facts.parts:
+            prefix = next(p for p in VAE_PREFIXES if any(k.startswith(p) for k in facts.tensors))
+            plan.vae = (facts, prefix)
+        slots = {enc: slot for slot, enc in fam.architecture.text_encoder_slots.items()}
+        for enc, prefix in ENCODER_PREFIXES.items():
+            if enc in facts.parts and enc in slots:
+                plan.encoders[slots[enc]] = (facts, prefix)
+    return plan
 
 
-def check_folder(folder: Path) -> ModelFamily:
-    """Validate a diffusers model folder; raise one ModelLoadError listing everything missing."""
+def _check_base(base: Path, facts: FileFacts) -> ModelFamily:
+    """The base folder's family; its weights are checked later, once the files' parts are known."""
+    try:
+        return check_folder(base, provided={"transformer", "vae", "text_encoder", "text_encoder_2", "text_encoder_3"})
+    except ModelLoadError as e:
+        raise ModelLoadError(f"base for {facts.path.name}: {e}") from None
+
+
+def _slots_of_files(opts: ModelOptions) -> set[str]:
+    return ({"vae"} if opts.vae else set()) | ({"text_encoder", "text_encoder_2", "text_encoder_3"}
+                                                if opts.text_encoders else set())
+
+
+def _add_component_files(plan: _Plan, opts: ModelOptions) -> None:
+    if plan.builtin and plan.transformer is None and (opts.vae or opts.text_encoders):
+        raise ModelLoadError(f"VAE and text encoder files replace parts of a model folder or file; "
+                             f"{plan.label} is built in")
+    arch = plan.family.architecture
+    if opts.vae:
+        facts = _inspect(opts.vae, "vae")
+        if facts.kind != "vae":
+            raise ModelLoadError(f"vae {facts.path}: not a VAE, it holds a {facts.describe()}")
+        from .checkpoint_files import vae_latent_channels
+
+        channels = vae_latent_channels(facts.tensors)
+        if channels != plan.family.latent_channels:
+            raise ModelLoadError(f"vae {facts.path}: a {channels}-channel VAE; {plan.family.name} needs "
+                                 f"{plan.family.latent_channels} channels")
+        plan.vae = (facts, "")
+    slots = {enc: slot for slot, enc in arch.text_encoder_slots.items()}
+    given: dict[str, str] = {}
+    for path in opts.text_encoders:
+        facts = _inspect(path, "text encoder")
+        if facts.kind != "text_encoder":
+            raise ModelLoadError(f"text encoder {facts.path}: not a text encoder, it holds a {facts.describe()}")
+        if facts.encoder not in slots:
+            raise ModelLoadError(f"text encoder {facts.path}: a {facts.encoder} encoder; {arch.label} uses "
+                                 f"{', '.join(sorted(slots))}")
+        if facts.encoder in given:
+            raise ModelLoadError(f"text encoder {facts.path}: a second {facts.encoder} encoder "
+                                 f"(the first is {given[facts.encoder]})")
+        given[facts.encoder] = str(facts.path)
+        plan.encoders[slots[facts.encoder]] = (facts, "")
+
+
+# ---------------------------------------------------------------------- folders
+def check_folder(folder: Path, provided: set[str] | frozenset[str] = frozenset()) -> ModelFamily:
+    """Validate a diffusers model folder; raise one ModelLoadError listing everything missing.
+
+    Components in ``provided`` come from elsewhere (single files): only their config is needed.
+    """
     if not folder.exists():
         raise ModelLoadError(f"model folder not found: {folder}")
     if not folder.is_dir():
@@ -126,6 +386,8 @@ def check_folder(folder: Path) -> ModelFamily:
             missing.append(f"{comp}/")
             continue
         for alternatives in needs:
+            if comp in provided and all(p.endswith(".safetensors") for p in alternatives):
+                continue
             if not any(list(sub.glob(pattern)) for pattern in alternatives):
                 missing.append(f"{comp}/{' or '.join(alternatives)}")
     if missing:
@@ -158,38 +420,198 @@ def hf_cache_folder(repo_id: str) -> Path:
         ) from None
 
 
-def _from_folder(folder: Path, fam: ModelFamily, dtype: torch.dtype):
+# ---------------------------------------------------------------------- building the pipeline
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else type(e).__name__)[:300]
+
+
+def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype):
+    """The pipeline in ``dt`` on the CPU with every component in place; (pipeline, shared?)."""
+    fam, arch = plan.family, plan.family.architecture
+    load_time = opts.quantize in LOAD_TIME or opts.is_gguf
+    t5_slot = next((s for s, e in arch.text_encoder_slots.items() if e == "t5"), None)
+    with tempfile.TemporaryDirectory(prefix="ast-studio-config-") as tmp:
+        if plan.builtin:
+            plain = not (plan.transformer or plan.vae or plan.encoders or load_time or opts.loras
+                         or opts.quantize != "none" or opts.text_encoder_quantize != "none"
+                         or opts.offload != "none")
+            if plain and dev.type == "cpu" and dt == torch.float32:
+                return arch.build_tiny(fam, fresh=False), True
+            builtin = arch.build_tiny(fam, fresh=True).to(dtype=dt)
+            config_root = _write_configs(builtin, Path(tmp))
+        else:
+            builtin, config_root = None, Path(plan.base)
+        components: dict[str, Any] = {}
+        try:
+            if plan.transformer is not None:
+                components["transformer"] = _transformer_from_file(plan, opts, dt, config_root)
+            elif opts.quantize in LOAD_TIME:
+                components["transformer"] = _quantised_transformer(arch, config_root, opts.quantize, dt, builtin)
+            if plan.vae is not None:
+                components["vae"] = _vae_from_file(plan.vae, config_root, dt)
+            for slot, (facts, prefix) in plan.encoders.items():
+                quant = opts.text_encoder_quantize if slot == t5_slot else "none"
+                cls = type(getattr(builtin, slot)) if builtin is not None else _encoder_class(config_root, slot)
+                components[slot] = _encoder_from_file(facts, prefix, config_root, slot, dt, quant, cls)
+            if t5_slot and t5_slot not in components and opts.text_encoder_quantize in LOAD_TIME:
+                components[t5_slot] = _quantised_encoder(config_root, t5_slot, opts.text_encoder_quantize, dt, builtin)
+        except (ModelLoadError, QuantisationError, CheckpointFileError):
+            raise
+        except Exception as e:  # noqa: BLE001 - corrupt or foreign weights surface as many exception types
+            raise ModelLoadError(f"could not load {fam.name} parts from {plan.label}: {_first_line(e)}") from e
+        if builtin is not None:
+            return type(builtin)(**{**builtin.components, **components}), False
+        try:
+            return arch.load_folder(str(plan.base), dt, **components), False
+        except Exception as e:  # noqa: BLE001
+            raise ModelLoadError(f"could not load {fam.name} from {plan.base}: {_first_line(e)}") from e
+
+
+def _write_configs(pipe, root: Path) -> Path:
+    """The built-in pipeline's component configs as a folder (from_single_file reads configs from one)."""
+    for name, component in pipe.components.items():
+        if hasattr(component, "save_config"):
+            component.save_config(str(root / name))
+        elif hasattr(component, "config") and hasattr(component.config, "save_pretrained"):
+            component.config.save_pretrained(str(root / name))
+    return root
+
+
+def _transformer_from_file(plan: _Plan, opts: ModelOptions, dt, config_root: Path):
+    facts = plan.transformer
+    prefix = TRANSFORMER_PREFIX if facts.kind == "checkpoint" else ""
+    tensors = read_tensors(facts.path, prefix)
+    qconfig = gguf_config(dt) if facts.format == "gguf" else transformer_config(opts.quantize, dt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return plan.family.architecture.transformer_from_file(tensors, str(config_root), dt, qconfig)
+        except (KeyError, ValueError, RuntimeError) as e:
+            raise ModelLoadError(f"{facts.path}: not a complete {plan.family.name} transformer "
+                                 f"({type(e).__name__}: {_first_line(e)})") from e
+
+
+def _quantised_transformer(arch: Architecture, root: Path, kind: str, dt, builtin):
+    import diffusers
+
+    cls = getattr(diffusers, arch.transformer_class)
+    if builtin is not None:  # the built-in model has no weights on disk: write them for the quantiser
+        builtin.transformer.save_pretrained(str(root / "transformer"), safe_serialization=True)
+    return cls.from_pretrained(str(root), subfolder="transformer", torch_dtype=dt,
+                               quantization_config=transformer_config(kind, dt), local_files_only=True)
+
+
+def _vae_from_file(vae: tuple[FileFacts, str], root: Path, dt):
+    from diffusers import AutoencoderKL
+
+    facts, prefix = vae
+    tensors = read_tensors(facts.path, prefix, strip=False)
     try:
-        return fam.architecture.load_folder(str(folder), dtype)
-    except Exception as e:  # noqa: BLE001 - corrupt weights surface as many exception types
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelLoadError(f"could not load {fam.name} from {folder}: {first[:300]}") from e
+        return AutoencoderKL.from_single_file(tensors, config=str(root), subfolder="vae", torch_dtype=dt,
+                                              local_files_only=True)
+    except Exception as e:  # noqa: BLE001
+        raise ModelLoadError(f"vae {facts.path}: {_first_line(e)}") from e
 
 
-def _finish(pipe, fam: ModelFamily, source: str, dev: torch.device, dt: torch.dtype, cpu_offload: bool) -> LoadedModel:
-    notes: list[str] = []
+def _encoder_class(root: Path, slot: str):
+    """The transformers class of text encoder ``slot`` as model_index.json names it."""
+    import transformers
+
+    index = json.loads((root / "model_index.json").read_text(encoding="utf-8"))
+    entry = index.get(slot)
+    cls = getattr(transformers, entry[1], None) if isinstance(entry, list) and len(entry) == 2 else None
+    if cls is None:
+        raise ModelLoadError(f"{root / 'model_index.json'}: no transformers class for {slot} ({entry!r})")
+    return cls
+
+
+def _encoder_from_file(facts: FileFacts, prefix: str, root: Path, slot: str, dt, quant: str, cls):
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(root / slot))
+    tensors = read_tensors(facts.path, prefix)
+    if not tensors:
+        raise ModelLoadError(f"text encoder {facts.path}: no tensors under {prefix!r}")
+    kwargs = {}
+    qconfig = text_encoder_config(quant, dt)
+    if qconfig is not None:
+        kwargs["quantization_config"] = qconfig
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cls.from_pretrained(None, config=config, state_dict=tensors, torch_dtype=dt, **kwargs)
+    except Exception as e:  # noqa: BLE001
+        raise ModelLoadError(f"text encoder {facts.path}: does not fit {slot} ({_first_line(e)})") from e
+
+
+def _quantised_encoder(root: Path, slot: str, kind: str, dt, builtin):
+    if builtin is not None:
+        component = getattr(builtin, slot)
+        component.save_pretrained(str(root / slot), safe_serialization=True)
+        cls = type(component)
+    else:
+        cls = _encoder_class(root, slot)
+    return cls.from_pretrained(str(root / slot), torch_dtype=dt, quantization_config=text_encoder_config(kind, dt))
+
+
+# ---------------------------------------------------------------------- device, offload, fp8
+def _finish(pipe, plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype,
+            notes: list[str]) -> LoadedModel:
+    fam = plan.family
     pipe.set_progress_bar_config(disable=True)
-    if cpu_offload and dev.type == "cpu":
+    offload = opts.offload
+    if offload != "none" and dev.type == "cpu":
         notes.append("CPU offload only helps on a GPU; running on the CPU without it")
-        cpu_offload = False
+        offload = "none"
+    arch = fam.architecture
     try:
-        if cpu_offload:
-            pipe.enable_model_cpu_offload(device=dev)
-        elif (pipe.device, pipe.dtype) != (dev, dt):
-            pipe.to(device=dev, dtype=dt)
-    except (RuntimeError, ValueError, ImportError) as e:
-        raise ModelLoadError(f"could not move {fam.name} to {dev} as {DTYPE_NAMES.get(dt, dt)}: {e}") from e
+        if opts.quantize == "fp8":
+            apply_fp8(pipe.transformer, dt)
+        t5_slot = next((s for s, e in arch.text_encoder_slots.items() if e == "t5"), None)
+        if opts.text_encoder_quantize == "fp8" and t5_slot:
+            apply_fp8_text_encoder(getattr(pipe, t5_slot), dt)
+        place(pipe, dev, offload)
+    except (RuntimeError, ValueError, ImportError, TypeError) as e:
+        raise ModelLoadError(f"could not place {fam.name} on {dev} as {DTYPE_NAMES.get(dt, dt)} "
+                             f"({offload} offload): {_first_line(e)}") from e
     for w in notes:
         log.warning(w)
-    return LoadedModel(pipe, fam, source, dev, dt, cpu_offload, notes)
+    files = {}
+    if plan.transformer is not None:
+        files["transformer"] = _file_record(plan.transformer)
+    if plan.vae is not None:
+        files["vae"] = _file_record(plan.vae[0])
+    for slot, (facts, _) in plan.encoders.items():
+        files[slot] = _file_record(facts)
+    base = plan.base_label if (plan.transformer is not None or plan.label != plan.base_label) else ""
+    recorded = opts.with_changes(offload=offload, loras=())
+    return LoadedModel(pipe, fam, plan.label, dev, dt, offload != "none", notes, recorded, base, files)
 
 
+def place(pipe, dev: torch.device, offload: str, offload_device: torch.device | None = None) -> None:
+    """Move ``pipe`` to ``dev``, or install ``offload`` hooks that bring parts there when they run."""
+    if offload == "model":
+        pipe.enable_model_cpu_offload(device=dev)
+    elif offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=dev)
+    elif offload == "group":
+        pipe.enable_group_offload(onload_device=dev, offload_device=offload_device or torch.device("cpu"),
+                                  offload_type="block_level", num_blocks_per_group=1,
+                                  use_stream=dev.type == "cuda")
+    elif pipe.device != dev:
+        pipe.to(device=dev)
+
+
+def _file_record(facts: FileFacts) -> dict:
+    return {"path": str(facts.path), "format": facts.format, "kind": facts.kind, "storage": facts.storage,
+            "size": facts.size}
+
+
+# ---------------------------------------------------------------------- export
 def export_tiny_model(folder: str | Path, name: str = TINY_NAME) -> Path:
     """Write built-in model ``name`` in diffusers' folder layout (safetensors) so it loads through the folder path."""
-    fam = FAMILIES.get(name)
-    if fam is None or not fam.builtin:
-        builtins = [f.name for f in FAMILIES.values() if f.builtin]
-        raise ModelLoadError(f"{name!r} is not a built-in model; built in: {', '.join(builtins)}")
+    fam = _builtin_family(name)
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ModelLoadError(f"{folder} is a file; give a folder to export {name} into")
@@ -199,3 +621,40 @@ def export_tiny_model(folder: str | Path, name: str = TINY_NAME) -> Path:
     fam.architecture.build_tiny(fam).save_pretrained(str(folder), safe_serialization=True)
     (folder / MARKER_FILE).write_text(json.dumps({"family": name}, indent=2) + "\n", encoding="utf-8")
     return folder
+
+
+def export_tiny_single_file(path: str | Path, name: str = TINY_NAME, gguf_type: str = "Q8_0") -> Path:
+    """Write built-in model ``name``'s transformer as one file in its architecture's original key layout.
+
+    ``.safetensors``: float32; ``.gguf``: 2-D weights quantised to ``gguf_type`` (Q8_0, Q4_0...),
+    the rest float32, as city96's GGUF files are. Loads back with ``load_model(FILE)`` (the
+    other parts then come from the built-in model) or ``base=`` an exported folder.
+    """
+    fam = _builtin_family(name)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".safetensors", ".gguf"):
+        raise ModelLoadError(f"{path}: the single file must end in .safetensors or .gguf")
+    if path.exists() and not path.is_file():
+        raise ModelLoadError(f"{path}: exists and is not a file")
+    if not path.parent.is_dir():
+        raise ModelLoadError(f"{path}: folder {str(path.parent)!r} does not exist")
+    state = fam.architecture.build_tiny(fam).transformer.state_dict()
+    original = fam.architecture.original_layout({k: v.detach().float() for k, v in state.items()})
+    if suffix == ".gguf":
+        from .gguf_files import write_gguf
+
+        write_gguf(original, path, gguf_type, fam.architecture_name)
+    else:
+        from safetensors.torch import save_file
+
+        save_file(original, str(path), metadata={"format": "pt", "ast_studio_family": name})
+    return path
+
+
+def _builtin_family(name: str) -> ModelFamily:
+    fam = FAMILIES.get(name)
+    if fam is None or not fam.builtin:
+        builtins = [f.name for f in FAMILIES.values() if f.builtin]
+        raise ModelLoadError(f"{name!r} is not a built-in model; built in: {', '.join(builtins)}")
+    return fam
