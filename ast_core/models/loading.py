@@ -558,25 +558,6 @@ def _quantised_encoder(root: Path, slot: str, kind: str, dt, builtin):
 # ---------------------------------------------------------------------- device, offload, fp8
 def _finish(pipe, plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype,
             notes: list[str]) -> LoadedModel:
-    fam = plan.family
-    pipe.set_progress_bar_config(disable=True)
-    offload = opts.offload
-    if offload != "none" and dev.type == "cpu":
-        notes.append("CPU offload only helps on a GPU; running on the CPU without it")
-        offload = "none"
-    arch = fam.architecture
-    try:
-        if opts.quantize == "fp8":
-            apply_fp8(pipe.transformer, dt)
-        t5_slot = next((s for s, e in arch.text_encoder_slots.items() if e == "t5"), None)
-        if opts.text_encoder_quantize == "fp8" and t5_slot:
-            apply_fp8_text_encoder(getattr(pipe, t5_slot), dt)
-        place(pipe, dev, offload)
-    except (RuntimeError, ValueError, ImportError, TypeError) as e:
-        raise ModelLoadError(f"could not place {fam.name} on {dev} as {DTYPE_NAMES.get(dt, dt)} "
-                             f"({offload} offload): {_first_line(e)}") from e
-    for w in notes:
-        log.warning(w)
     files = {}
     if plan.transformer is not None:
         files["transformer"] = _file_record(plan.transformer)
@@ -585,8 +566,35 @@ def _finish(pipe, plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.
     for slot, (facts, _) in plan.encoders.items():
         files[slot] = _file_record(facts)
     base = plan.base_label if (plan.transformer is not None or plan.label != plan.base_label) else ""
+    return ready_model(pipe, plan.family, opts, dev, dt, source=plan.label, base=base, files=files, notes=notes)
+
+
+def ready_model(pipe, family: ModelFamily, opts: ModelOptions, dev: torch.device, dt: torch.dtype, *,
+                source: str, base: str = "", files: dict | None = None, notes: list[str] | None = None) -> LoadedModel:
+    """Apply the after-load options to an assembled pipeline (in ``dt``, on the CPU): fp8 storage of
+    the transformer / T5, then the device or offload hooks. (The GPU memory benchmark builds
+    random-weight pipelines in memory and readies them here, as loading does.)"""
+    notes = list(notes or [])
+    pipe.set_progress_bar_config(disable=True)
+    offload = opts.offload
+    if offload != "none" and dev.type == "cpu":
+        notes.append("CPU offload only helps on a GPU; running on the CPU without it")
+        offload = "none"
+    arch = family.architecture
+    try:
+        if opts.quantize == "fp8":
+            apply_fp8(pipe.transformer, dt)
+        t5_slot = next((s for s, e in arch.text_encoder_slots.items() if e == "t5"), None)
+        if opts.text_encoder_quantize == "fp8" and t5_slot:
+            apply_fp8_text_encoder(getattr(pipe, t5_slot), dt)
+        place(pipe, dev, offload)
+    except (RuntimeError, ValueError, ImportError, TypeError) as e:
+        raise ModelLoadError(f"could not place {family.name} on {dev} as {DTYPE_NAMES.get(dt, dt)} "
+                             f"({offload} offload): {_first_line(e)}") from e
+    for w in notes:
+        log.warning(w)
     recorded = opts.with_changes(offload=offload, loras=())
-    return LoadedModel(pipe, fam, plan.label, dev, dt, offload != "none", notes, recorded, base, files)
+    return LoadedModel(pipe, family, source, dev, dt, offload != "none", notes, recorded, base, dict(files or {}))
 
 
 def place(pipe, dev: torch.device, offload: str, offload_device: torch.device | None = None) -> None:

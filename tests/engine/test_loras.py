@@ -120,6 +120,7 @@ def test_bad_lora_files_are_refused_and_the_active_ones_stay(loras, tmp_path):
         load_model("tiny-flux", device="cpu", loras=(LoraChoice(str(misfit)),))
 
 
+@pytest.mark.slow
 def test_render_lora_flags_and_project_loras(loras, tmp_path, capsys):
     from ast_core.models.options import loras_to_settings
 

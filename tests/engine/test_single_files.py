@@ -97,7 +97,7 @@ def test_single_file_export_loads_to_the_same_image_as_the_folder(exports, folde
     np.testing.assert_array_equal(_image(model), _image(folder_models[family]))
 
 
-@pytest.mark.parametrize("family, tolerance", [("flux", 0.02), ("sd3", 0.03)])
+@pytest.mark.parametrize("family, tolerance", [("flux", 0.02), pytest.param("sd3", 0.03, marks=pytest.mark.slow)])
 def test_gguf_transformer_renders_close_under_ast(exports, folder_models, family, tolerance):
     """A GGUF (Q8_0) transformer stays quantised in memory; AST acts on it as on the unquantised one."""
     model = load_model(str(exports / f"{family}-q8.gguf"), device="cpu", dtype="f32")  # parts from the built-in
@@ -111,6 +111,7 @@ def test_gguf_transformer_renders_close_under_ast(exports, folder_models, family
     assert np.abs(ast - plain).mean() > 5 * np.abs(ast - reference).mean()  # AST changes far more than Q8 does
 
 
+@pytest.mark.slow
 def test_q4_gguf_renders_close_and_wrong_quantize_with_gguf_is_refused(exports, folder_models):
     q4 = load_model(str(exports / "flux-q4.gguf"), device="cpu", dtype="f32")
     diff = np.abs(_image(q4) - _image(folder_models["flux"])).mean()
