@@ -179,7 +179,7 @@ def gguf_state(s: Shapes, type_name: str = "Q4_0") -> dict:
     return out
 
 
-def build_pipeline(s: Shapes, option: Option, dt: torch.dtype, config_root: Path):
+def build_pipeline(s: Shapes, option: Option, dev: torch.device, dt: torch.dtype, config_root: Path):
     """A FluxPipeline of random FLUX.1-dev-shaped parts, in ``dt`` on the CPU, assembled as the engine does."""
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
@@ -196,7 +196,8 @@ def build_pipeline(s: Shapes, option: Option, dt: torch.dtype, config_root: Path
         transformer = arch.transformer_from_file(gguf_state(s), str(config_root), dt, gguf_config(dt))
     else:
         qconfig = quant_config(option.options.quantize, dt) if option.transformer == "nf4" else None
-        transformer = arch.transformer_from_file(transformer_state(s, source), str(config_root), dt, qconfig)
+        onto = dev if option.transformer == "nf4" else None  # as loading does: bitsandbytes quantises on the GPU
+        transformer = arch.transformer_from_file(transformer_state(s, source), str(config_root), dt, qconfig, onto)
     t5_tok, clip_tok = build_t5_tokenizer(512), build_clip_tokenizer()
     with torch.device("meta"):
         t5 = T5EncoderModel(T5Config(vocab_size=32128, d_model=s.t5_d_model, d_kv=64, d_ff=s.t5_d_ff,
@@ -253,7 +254,7 @@ def run_option(option: Option, s: Shapes, dev: torch.device, dt: torch.dtype, si
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        pipe = build_pipeline(s, option, dt, Path(tmp))
+        pipe = build_pipeline(s, option, dev, dt, Path(tmp))
         model = ready_model(pipe, family("FLUX.1-dev"), option.options, dev, dt, source=option.name)
     load_s = time.perf_counter() - t0
     row = {"load_s": load_s}

@@ -260,14 +260,19 @@ class Architecture(ABC):
         """A diffusers transformer state dict in the architecture's original single-file key layout."""
 
     def transformer_from_file(self, tensors: dict[str, Any], config_folder: str, dtype,
-                              quantization_config=None):
-        """A transformer from single-file tensors, its config read from ``config_folder/transformer``."""
+                              quantization_config=None, device=None):
+        """A transformer from single-file tensors, its config read from ``config_folder/transformer``.
+
+        ``device``: where the weights load to (bitsandbytes quantises them on the GPU as they arrive);
+        None = the CPU.
+        """
         import diffusers
 
         cls = getattr(diffusers, self.transformer_class)
+        extra = {"device": device} if device is not None else {}
         return cls.from_single_file(self.to_diffusers_layout(tensors), config=config_folder, subfolder="transformer",
                                     torch_dtype=dtype, quantization_config=quantization_config,
-                                    local_files_only=True)
+                                    local_files_only=True, **extra)
 
     @abstractmethod
     def family_for(self, transformer_config: dict, marker: str | None, hint: str = "") -> "ModelFamily":

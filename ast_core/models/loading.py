@@ -296,7 +296,10 @@ def _plan_for_file(opts: ModelOptions) -> _Plan:
         raise ModelLoadError(f"{facts.path} is a {fam.name} transformer but the base {base_label} holds "
                              f"{base_fam.name}; give a base of the same model")
     if base_fam.name != fam.name and not (base_fam.builtin or fam.builtin):
-        fam = base_fam  # the base's marker/config knows better (e.g. Large vs Large Turbo)
+        if (base_fam.layers, base_fam.guidance_distilled) != (fam.layers, fam.guidance_distilled):
+            raise ModelLoadError(f"{facts.path} is a {fam.name} transformer but the base {base_label} holds "
+                                 f"{base_fam.name}, whose configs differ; give a {fam.name} base")
+        fam = base_fam  # one architecture, told apart only by the base (e.g. a distilled variant)
     plan = _Plan(fam, str(facts.path), base, base_label, transformer=facts)
     if facts.kind == "checkpoint":
         if "vae" in facts.parts:
@@ -445,7 +448,7 @@ def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtyp
         components: dict[str, Any] = {}
         try:
             if plan.transformer is not None:
-                components["transformer"] = _transformer_from_file(plan, opts, dt, config_root)
+                components["transformer"] = _transformer_from_file(plan, opts, dev, dt, config_root)
             elif opts.quantize in LOAD_TIME:
                 components["transformer"] = _quantised_transformer(arch, config_root, opts.quantize, dt, builtin)
             if plan.vae is not None:
@@ -478,15 +481,16 @@ def _write_configs(pipe, root: Path) -> Path:
     return root
 
 
-def _transformer_from_file(plan: _Plan, opts: ModelOptions, dt, config_root: Path):
+def _transformer_from_file(plan: _Plan, opts: ModelOptions, dev: torch.device, dt, config_root: Path):
     facts = plan.transformer
     prefix = TRANSFORMER_PREFIX if facts.kind == "checkpoint" else ""
     tensors = read_tensors(facts.path, prefix)
     qconfig = gguf_config(dt) if facts.format == "gguf" else transformer_config(opts.quantize, dt)
+    onto = dev if opts.quantize in ("nf4", "int8") else None  # bitsandbytes quantises on the GPU
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return plan.family.architecture.transformer_from_file(tensors, str(config_root), dt, qconfig)
+            return plan.family.architecture.transformer_from_file(tensors, str(config_root), dt, qconfig, onto)
         except (KeyError, ValueError, RuntimeError) as e:
             raise ModelLoadError(f"{facts.path}: not a complete {plan.family.name} transformer "
                                  f"({type(e).__name__}: {_first_line(e)})") from e
