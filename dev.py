@@ -89,10 +89,20 @@ def ensure_torch(py: Path) -> None:
     action, spec, lines = torch_action(dict(os.environ), builds, installed)
     for line in lines:
         print(line, file=sys.stderr if "warning" in line else sys.stdout, flush=True)
-    if action == "reinstall":
-        run([py, "-m", "pip", "uninstall", "--disable-pip-version-check", "-y", "torch"])
-    if action in ("install", "reinstall"):
+    if action == "keep":
+        return
+    try:
+        if action == "reinstall":
+            run([py, "-m", "pip", "uninstall", "--disable-pip-version-check", "-y", "torch"])
         run([py, "-m", "pip", "install", "--disable-pip-version-check", *shlex.split(spec)])
+    except subprocess.CalledProcessError:
+        sys.exit(f"dev.py: installing torch ({spec}) failed, see pip's output above; check AST_TORCH and the "
+                 "network, then run dev.py again")
+    version_file = venv_torch_version_file()
+    got = builds.installed_torch(version_file) if version_file else None
+    if got is not None and not builds.matches(spec, got):
+        print(f"dev.py: warning: pip installed torch {got.version}, not the build {spec!r} asks for "
+              "(an index or a local wheel took precedence); set AST_TORCH to pick the build", file=sys.stderr)
 
 
 def ensure_env() -> Path:

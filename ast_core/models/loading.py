@@ -23,39 +23,23 @@ import json
 import logging
 import re
 import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from . import parts
 from .architecture import Architecture
 from .architectures import ARCHITECTURES, DEFAULT_FAMILY, FAMILIES, architecture_for_pipeline_class
-from .checkpoint_files import (
-    ENCODER_PREFIXES,
-    TRANSFORMER_PREFIX,
-    VAE_PREFIXES,
-    CheckpointFileError,
-    FileFacts,
-    inspect_file,
-    read_tensors,
-)
+from .checkpoint_files import ENCODER_PREFIXES, VAE_PREFIXES, CheckpointFileError, FileFacts, inspect_file
 from .device import DTYPE_NAMES, device_label, resolve_device, resolve_dtype, startup_warning
+from .errors import ModelLoadError
 from .families import ModelFamily
 from .loras import LoraError, LoraState, apply_loras
 from .options import LoraChoice, ModelOptions, OptionError
-from .quantisation import (
-    LOAD_TIME,
-    QuantisationError,
-    apply_fp8,
-    apply_fp8_text_encoder,
-    check,
-    gguf_config,
-    require_gguf,
-    text_encoder_config,
-    transformer_config,
-)
+from .parts import first_line
+from .quantisation import LOAD_TIME, QuantisationError, apply_fp8, apply_fp8_text_encoder, check, require_gguf
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +47,6 @@ TINY_NAME = DEFAULT_FAMILY
 #: Written next to model_index.json by ``export_tiny_model``: names the family for the loader.
 MARKER_FILE = "ast_studio_model.json"
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-class ModelLoadError(Exception):
-    """The model could not be loaded; the message names the folder/file and what to do."""
 
 
 @dataclass
@@ -424,11 +404,6 @@ def hf_cache_folder(repo_id: str) -> Path:
 
 
 # ---------------------------------------------------------------------- building the pipeline
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return (text.splitlines()[0] if text else type(e).__name__)[:300]
-
-
 def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype):
     """The pipeline in ``dt`` on the CPU with every component in place; (pipeline, shared?)."""
     fam, arch = plan.family, plan.family.architecture
@@ -442,121 +417,34 @@ def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtyp
             if plain and dev.type == "cpu" and dt == torch.float32:
                 return arch.build_tiny(fam, fresh=False), True
             builtin = arch.build_tiny(fam, fresh=True).to(dtype=dt)
-            config_root = _write_configs(builtin, Path(tmp))
+            config_root = parts.write_configs(builtin, Path(tmp))
         else:
             builtin, config_root = None, Path(plan.base)
         components: dict[str, Any] = {}
         try:
             if plan.transformer is not None:
-                components["transformer"] = _transformer_from_file(plan, opts, dev, dt, config_root)
+                components["transformer"] = parts.transformer_from_file(
+                    plan.transformer, arch, fam.name, opts.quantize, dev, dt, config_root)
             elif opts.quantize in LOAD_TIME:
-                components["transformer"] = _quantised_transformer(arch, config_root, opts.quantize, dt, builtin)
+                components["transformer"] = parts.quantised_transformer(arch, config_root, opts.quantize, dt, builtin)
             if plan.vae is not None:
-                components["vae"] = _vae_from_file(plan.vae, config_root, dt)
+                components["vae"] = parts.vae_from_file(plan.vae, config_root, dt)
             for slot, (facts, prefix) in plan.encoders.items():
                 quant = opts.text_encoder_quantize if slot == t5_slot else "none"
-                cls = type(getattr(builtin, slot)) if builtin is not None else _encoder_class(config_root, slot)
-                components[slot] = _encoder_from_file(facts, prefix, config_root, slot, dt, quant, cls)
+                cls = type(getattr(builtin, slot)) if builtin is not None else parts.encoder_class(config_root, slot)
+                components[slot] = parts.encoder_from_file(facts, prefix, config_root, slot, dt, quant, cls)
             if t5_slot and t5_slot not in components and opts.text_encoder_quantize in LOAD_TIME:
-                components[t5_slot] = _quantised_encoder(config_root, t5_slot, opts.text_encoder_quantize, dt, builtin)
+                components[t5_slot] = parts.quantised_encoder(config_root, t5_slot, opts.text_encoder_quantize, dt, builtin)
         except (ModelLoadError, QuantisationError, CheckpointFileError):
             raise
         except Exception as e:  # noqa: BLE001 - corrupt or foreign weights surface as many exception types
-            raise ModelLoadError(f"could not load {fam.name} parts from {plan.label}: {_first_line(e)}") from e
+            raise ModelLoadError(f"could not load {fam.name} parts from {plan.label}: {first_line(e)}") from e
         if builtin is not None:
             return type(builtin)(**{**builtin.components, **components}), False
         try:
             return arch.load_folder(str(plan.base), dt, **components), False
         except Exception as e:  # noqa: BLE001
-            raise ModelLoadError(f"could not load {fam.name} from {plan.base}: {_first_line(e)}") from e
-
-
-def _write_configs(pipe, root: Path) -> Path:
-    """The built-in pipeline's component configs as a folder (from_single_file reads configs from one)."""
-    for name, component in pipe.components.items():
-        if hasattr(component, "save_config"):
-            component.save_config(str(root / name))
-        elif hasattr(component, "config") and hasattr(component.config, "save_pretrained"):
-            component.config.save_pretrained(str(root / name))
-    return root
-
-
-def _transformer_from_file(plan: _Plan, opts: ModelOptions, dev: torch.device, dt, config_root: Path):
-    facts = plan.transformer
-    prefix = TRANSFORMER_PREFIX if facts.kind == "checkpoint" else ""
-    tensors = read_tensors(facts.path, prefix)
-    qconfig = gguf_config(dt) if facts.format == "gguf" else transformer_config(opts.quantize, dt)
-    onto = dev if opts.quantize in ("nf4", "int8") else None  # bitsandbytes quantises on the GPU
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return plan.family.architecture.transformer_from_file(tensors, str(config_root), dt, qconfig, onto)
-        except (KeyError, ValueError, RuntimeError) as e:
-            raise ModelLoadError(f"{facts.path}: not a complete {plan.family.name} transformer "
-                                 f"({type(e).__name__}: {_first_line(e)})") from e
-
-
-def _quantised_transformer(arch: Architecture, root: Path, kind: str, dt, builtin):
-    import diffusers
-
-    cls = getattr(diffusers, arch.transformer_class)
-    if builtin is not None:  # the built-in model has no weights on disk: write them for the quantiser
-        builtin.transformer.save_pretrained(str(root / "transformer"), safe_serialization=True)
-    return cls.from_pretrained(str(root), subfolder="transformer", torch_dtype=dt,
-                               quantization_config=transformer_config(kind, dt), local_files_only=True)
-
-
-def _vae_from_file(vae: tuple[FileFacts, str], root: Path, dt):
-    from diffusers import AutoencoderKL
-
-    facts, prefix = vae
-    tensors = read_tensors(facts.path, prefix, strip=False)
-    try:
-        return AutoencoderKL.from_single_file(tensors, config=str(root), subfolder="vae", torch_dtype=dt,
-                                              local_files_only=True)
-    except Exception as e:  # noqa: BLE001
-        raise ModelLoadError(f"vae {facts.path}: {_first_line(e)}") from e
-
-
-def _encoder_class(root: Path, slot: str):
-    """The transformers class of text encoder ``slot`` as model_index.json names it."""
-    import transformers
-
-    index = json.loads((root / "model_index.json").read_text(encoding="utf-8"))
-    entry = index.get(slot)
-    cls = getattr(transformers, entry[1], None) if isinstance(entry, list) and len(entry) == 2 else None
-    if cls is None:
-        raise ModelLoadError(f"{root / 'model_index.json'}: no transformers class for {slot} ({entry!r})")
-    return cls
-
-
-def _encoder_from_file(facts: FileFacts, prefix: str, root: Path, slot: str, dt, quant: str, cls):
-    from transformers import AutoConfig
-
-    config = AutoConfig.from_pretrained(str(root / slot))
-    tensors = read_tensors(facts.path, prefix)
-    if not tensors:
-        raise ModelLoadError(f"text encoder {facts.path}: no tensors under {prefix!r}")
-    kwargs = {}
-    qconfig = text_encoder_config(quant, dt)
-    if qconfig is not None:
-        kwargs["quantization_config"] = qconfig
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return cls.from_pretrained(None, config=config, state_dict=tensors, torch_dtype=dt, **kwargs)
-    except Exception as e:  # noqa: BLE001
-        raise ModelLoadError(f"text encoder {facts.path}: does not fit {slot} ({_first_line(e)})") from e
-
-
-def _quantised_encoder(root: Path, slot: str, kind: str, dt, builtin):
-    if builtin is not None:
-        component = getattr(builtin, slot)
-        component.save_pretrained(str(root / slot), safe_serialization=True)
-        cls = type(component)
-    else:
-        cls = _encoder_class(root, slot)
-    return cls.from_pretrained(str(root / slot), torch_dtype=dt, quantization_config=text_encoder_config(kind, dt))
+            raise ModelLoadError(f"could not load {fam.name} from {plan.base}: {first_line(e)}") from e
 
 
 # ---------------------------------------------------------------------- device, offload, fp8
@@ -594,7 +482,7 @@ def ready_model(pipe, family: ModelFamily, opts: ModelOptions, dev: torch.device
         place(pipe, dev, offload)
     except (RuntimeError, ValueError, ImportError, TypeError) as e:
         raise ModelLoadError(f"could not place {family.name} on {dev} as {DTYPE_NAMES.get(dt, dt)} "
-                             f"({offload} offload): {_first_line(e)}") from e
+                             f"({offload} offload): {first_line(e)}") from e
     for w in notes:
         log.warning(w)
     recorded = opts.with_changes(offload=offload, loras=())
@@ -618,55 +506,3 @@ def place(pipe, dev: torch.device, offload: str, offload_device: torch.device | 
 def _file_record(facts: FileFacts) -> dict:
     return {"path": str(facts.path), "format": facts.format, "kind": facts.kind, "storage": facts.storage,
             "size": facts.size}
-
-
-# ---------------------------------------------------------------------- export
-def export_tiny_model(folder: str | Path, name: str = TINY_NAME) -> Path:
-    """Write built-in model ``name`` in diffusers' folder layout (safetensors) so it loads through the folder path."""
-    fam = _builtin_family(name)
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ModelLoadError(f"{folder} is a file; give a folder to export {name} into")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "model_index.json").is_file():
-        raise ModelLoadError(f"{folder} is not empty; give a new or empty folder (or a previous export)")
-    folder.mkdir(parents=True, exist_ok=True)
-    fam.architecture.build_tiny(fam).save_pretrained(str(folder), safe_serialization=True)
-    (folder / MARKER_FILE).write_text(json.dumps({"family": name}, indent=2) + "\n", encoding="utf-8")
-    return folder
-
-
-def export_tiny_single_file(path: str | Path, name: str = TINY_NAME, gguf_type: str = "Q8_0") -> Path:
-    """Write built-in model ``name``'s transformer as one file in its architecture's original key layout.
-
-    ``.safetensors``: float32; ``.gguf``: 2-D weights quantised to ``gguf_type`` (Q8_0, Q4_0...),
-    the rest float32, as city96's GGUF files are. Loads back with ``load_model(FILE)`` (the
-    other parts then come from the built-in model) or ``base=`` an exported folder.
-    """
-    fam = _builtin_family(name)
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".safetensors", ".gguf"):
-        raise ModelLoadError(f"{path}: the single file must end in .safetensors or .gguf")
-    if path.exists() and not path.is_file():
-        raise ModelLoadError(f"{path}: exists and is not a file")
-    if not path.parent.is_dir():
-        raise ModelLoadError(f"{path}: folder {str(path.parent)!r} does not exist")
-    state = fam.architecture.build_tiny(fam).transformer.state_dict()
-    original = fam.architecture.original_layout({k: v.detach().float() for k, v in state.items()})
-    if suffix == ".gguf":
-        from .gguf_files import write_gguf
-
-        write_gguf(original, path, gguf_type, fam.architecture_name)
-    else:
-        from safetensors.torch import save_file
-
-        save_file(original, str(path), metadata={"format": "pt", "ast_studio_family": name})
-    return path
-
-
-def _builtin_family(name: str) -> ModelFamily:
-    fam = FAMILIES.get(name)
-    if fam is None or not fam.builtin:
-        builtins = [f.name for f in FAMILIES.values() if f.builtin]
-        raise ModelLoadError(f"{name!r} is not a built-in model; built in: {', '.join(builtins)}")
-    return fam
