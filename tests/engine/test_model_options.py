@@ -178,3 +178,15 @@ def test_render_records_every_option(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "NVIDIA CUDA GPUs only" in err
     assert main(["render", str(project), "-o", str(tmp_path / "x.png"), "--model", "tiny-flux", "--offload", "disk"]) == 2
     assert "invalid choice: 'disk'" in capsys.readouterr().err
+
+
+def test_torchao_int8_where_installed(tiny_model):
+    """torchao is an optional extra (not in the test environment by default): run when it is there."""
+    pytest.importorskip("torchao")
+    settings = GenerationSettings(width=64, height=64, steps=2, seed=2)
+    reference = np.asarray(generate(_layout(), None, settings, tiny_model).images[0]).astype(float)
+    model = load_model("tiny-flux", device="cpu", dtype="bf16", quantize="torchao-int8",
+                       text_encoder_quantize="torchao-int8")
+    assert type(model.transformer.transformer_blocks[0].attn.to_q.weight).__name__ == "Int8Tensor"
+    image = np.asarray(generate(_layout(), None, settings, model).images[0]).astype(float)
+    assert 0 < np.abs(image - reference).mean() < 8  # bf16 + int8 weights vs f32
