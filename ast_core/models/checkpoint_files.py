@@ -85,7 +85,11 @@ class FileFacts:
     def describe(self) -> str:
         what = {"text_encoder": f"text encoder ({self.encoder})" if self.encoder else "text encoder",
                 "checkpoint": "all-in-one checkpoint"}.get(self.kind, self.kind)
-        who = self.family or self.architecture
+        who = self.family
+        if not who and self.architecture:
+            from .architectures import ARCHITECTURES
+
+            who = ARCHITECTURES[self.architecture].label
         bits = [what] + ([who] if who else []) + ([self.storage] if self.storage else [])
         bits += [f"{self.size / 2**30:.1f} GiB" if self.size >= 2**30 else f"{self.size / 2**20:.1f} MiB"]
         return ", ".join(bits) + (f" ({self.note})" if self.note else "")
