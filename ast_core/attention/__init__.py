@@ -6,13 +6,15 @@
     with ctrl.installed():
         pipe(...)
 """
+from .backends import BACKENDS, BackendUnavailable, attention_backend, describe_backend
 from .controller import ASTAttention, build_row_groups, flux_attention_modules
 from .inputs import ModulationInputs
-from .kernel import BlockModulation, RowGroup, modulated_attention
+from .kernel import BlockModulation, RowGroup, modulated_attention, stack_sample_groups
 from .processor import ASTFluxAttnProcessor
 from .tables import TokenTables
 
 __all__ = [
-    "ASTAttention", "ASTFluxAttnProcessor", "BlockModulation", "ModulationInputs", "RowGroup",
-    "TokenTables", "build_row_groups", "flux_attention_modules", "modulated_attention",
+    "ASTAttention", "ASTFluxAttnProcessor", "BACKENDS", "BackendUnavailable", "BlockModulation",
+    "ModulationInputs", "RowGroup", "TokenTables", "attention_backend", "build_row_groups",
+    "describe_backend", "flux_attention_modules", "modulated_attention", "stack_sample_groups",
 ]

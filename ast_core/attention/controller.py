@@ -21,6 +21,7 @@ import torch
 
 from ast_core.schedule import KINDS, LayerPlan, Schedule
 
+from .backends import BACKENDS
 from .inputs import ModulationInputs
 from .kernel import BlockModulation, RowGroup
 from .processor import ASTFluxAttnProcessor
@@ -89,6 +90,7 @@ class ASTAttention:
         *,
         chunk_rows: int | None = None,
         probe: Probe | None = None,
+        backend: str = "auto",
     ) -> None:
         self.transformer = transformer
         modules = flux_attention_modules(transformer)
@@ -109,6 +111,9 @@ class ASTAttention:
         if not self.timesteps:
             raise ValueError("timesteps: the run needs at least one step")
         self.chunk_rows = chunk_rows  # None: the kernel picks by sequence length
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+        self.backend = backend  # modulated layers: "auto", "triton", "flex" or "torch"
         self.probe = probe
         try:
             device = next(transformer.parameters()).device

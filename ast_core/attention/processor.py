@@ -71,7 +71,7 @@ class ASTFluxAttnProcessor:
         else:
             ctrl.calls["modulated"] += 1
             out = modulated_attention(query, key, value, groups, attn_mask=attention_mask,
-                                      chunk_rows=ctrl.chunk_rows)
+                                      chunk_rows=ctrl.chunk_rows, backend=ctrl.backend)
         if ctrl.probe is not None:
             ctrl.probe(self.layer, ctrl.step, query, key, value, groups)
         hidden = out.flatten(2, 3).to(query.dtype)
