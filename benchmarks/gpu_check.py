@@ -100,6 +100,9 @@ CASES = [
     Case("t2t-only", "text", 64, 20, 128, "bf16", "one", 1, 4, True, "t2t", 1.0),
     Case("flux-512+1024-cfg", "text", 512, 32, 128, "bf16", "cfg", 1, 4, True, "all", 1.0, 2),
     Case("head256-bf16", "text", 77, 13, 256, "bf16", "one", 1, 4, True, "all", 1.0, 2),
+    # float16 cannot hold weights 2^(z - lse) > 65504: every modulated row keeps a max
+    Case("fp16-exclusive-4x", "text", 64, 20, 64, "fp16", "one", 4, 5, False, "all", 1.0),
+    Case("flux-1024^2", "text", 512, 64, 128, "bf16", "one", 1, 4, True, "all", 1.0, 2),
 ]
 FLEX_CASES = ("sd3-image-first-cfg", "image-first-f32", "strong-bf16")
 DEMO = {"i2i": 3.5, "t2t": 3.5, "i2t": 5.0}

@@ -250,8 +250,10 @@ class TileTables:
 
 
 def tile_tables(bits: SegmentBits, groups: list[RowGroup], batch: int, block_m: int,
-                block_n: int) -> TileTables:
-    """Everything a launch with ``block_m`` x ``block_n`` tiles reads besides q, k, v."""
+                block_n: int, fixed_reference: bool = True) -> TileTables:
+    """Everything a launch with ``block_m`` x ``block_n`` tiles reads besides q, k, v.
+    ``fixed_reference=False`` keeps a running max on every modulated tile (float16: its
+    range cannot hold the weights ``2^(z - lse)``, which may exceed 1)."""
     coef = bits.coefficients(groups, batch).mul_(LOG2E)
     row_tiles = -(-bits.n // block_m)
     pad = row_tiles * block_m - bits.n
@@ -259,6 +261,8 @@ def tile_tables(bits: SegmentBits, groups: list[RowGroup], batch: int, block_m: 
     active = nonzero.any(2)
     strength = F.pad((coef.abs() * bits.row_bound).amax(-1), (0, pad))
     strong = strength.view(batch, row_tiles, block_m).amax(-1) > FIXED_REFERENCE_BOUND
+    if not fixed_reference:
+        strong = torch.ones_like(strong)
     mode = torch.where(active.any(-1), torch.where(strong, 2, 1), 0).to(torch.int32)
     tiles, boundary = bits.tile_regions(block_n)
     weights = torch.pow(2, torch.arange(bits.num_regions, device=coef.device))

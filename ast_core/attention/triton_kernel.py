@@ -9,8 +9,9 @@ in base-2 units (``s = log2(e) * scale * q.k``):
 2. **Modulated softmax.** Per key tile, ``z = s + c (M - 2^(s - lse))`` (the method page's
    ``S + c (M - exp(S - lse))`` in base 2), accumulated online like any softmax:
    ``out = sum 2^z V / sum 2^z``. Where ``|c| (max M + 1)`` is moderate (the demo's
-   weights) no running max is needed: ``z - lse <= |c| (max M + 1)`` stays inside float32,
-   so the weights are ``2^(z - lse)`` directly; stronger rows keep a running max.
+   weights) no running max is needed: ``z - lse <= |c| (max M + 1)`` stays inside the
+   float32/bf16 range, so the weights are ``2^(z - lse)`` directly; stronger rows, and
+   every row in float16 (its range cannot hold weights above 65504), keep a running max.
 
 ``M`` and ``c`` come from the per-token vectors of :mod:`.segment_bits`: a tile reads its
 rows' bits and coefficient for the tile's key region and its keys' bits, and computes
@@ -338,7 +339,7 @@ def triton_modulated_attention(query: torch.Tensor, key: torch.Tensor, value: to
     cfg = dict(default_config(max(D, DV), query.dtype, _shared_memory(query.device)),
                **(config or {}))
     bm, bn = cfg["block_m"], cfg["block_n"]
-    tables = tile_tables(bits, groups, B, bm, bn)
+    tables = tile_tables(bits, groups, B, bm, bn, fixed_reference=query.dtype != torch.float16)
     out = torch.empty(B, N, H, DV, dtype=query.dtype, device=query.device)
     block_d = max(16, triton.next_power_of_2(D))
     block_dv = max(16, triton.next_power_of_2(DV))

@@ -97,6 +97,7 @@ def test_triton_backend_through_modulated_attention(triton_results) -> None:
 # --------------------------------------------------------------------------- FlexAttention
 
 
+@pytest.mark.filterwarnings("ignore:flex_attention called without torch.compile")
 @pytest.mark.parametrize("case", ["overlaps", "strong", "batch2-image-first", "two-words"])
 def test_flex_score_mod_equals_dense_formula(case) -> None:
     """The FlexAttention backend's two passes and score_mod, run eagerly on the CPU."""
@@ -224,3 +225,52 @@ def test_the_controller_passes_its_backend_to_every_modulated_layer(monkeypatch)
     assert seen == ["torch"] * 4
     with pytest.raises(ValueError, match="backend: expected one of"):
         ASTAttention(model, layered_schedule(), make_inputs(), TIMESTEPS, backend="fast")
+
+
+# --------------------------------------------------------------------------- GPU code
+
+
+@pytest.mark.slow
+def test_triton_kernel_compiles_to_hopper_code_without_a_gpu():
+    """The interpreter does not lower the kernel; Triton's compiler does, down to sm_90
+    (Hopper) machine code with the ptxas its wheel ships: bf16, head size 128, the default
+    tiles, every branch compiled in (two bit words, popcount, a sequence that is not a
+    tile multiple, three key regions)."""
+    arch, dtype, head_dim = 90, "bf16", 128
+    variant = dict(REGIONS=3, WORDS=2, POPCOUNT=True, EVEN_N=False, EVEN_D=True)
+    pytest.importorskip("triton")
+    import inspect
+
+    try:
+        import triton
+        from triton.backends.compiler import GPUTarget
+        from triton.compiler import ASTSource
+    except ImportError as exc:  # pragma: no cover - an older or CPU-only triton
+        pytest.skip(f"this triton cannot compile ahead of time: {exc}")
+    from ast_core.attention import triton_kernel
+    if triton_kernel.INTERPRETED:
+        pytest.skip("the kernel module was imported for the interpreter")
+    fn = triton_kernel._ast_attention_kernel
+    cfg = triton_kernel.default_config(head_dim, torch.bfloat16)
+    constants = dict(variant, BLOCK_M=cfg["block_m"], BLOCK_N=cfg["block_n"],
+                     BLOCK_D=head_dim, BLOCK_DV=head_dim, PRECISION=None, WIDEN=False,
+                     sqd=1, skd=1, svd=1, sod=1)
+    pointers = {"Q": f"*{dtype}", "K": f"*{dtype}", "V": f"*{dtype}", "O": f"*{dtype}",
+                "COEF": "*fp32"}
+    signature = {}
+    for name in inspect.signature(fn.fn).parameters:
+        if name in constants:
+            signature[name] = "constexpr"
+        elif name in pointers or (name.isupper() and name not in ("N", "H", "D", "DV")):
+            signature[name] = pointers.get(name, "*i32")  # the per-token int32 tables
+        else:
+            signature[name] = "fp32" if name == "qk_scale" else "i32"
+    names = list(signature)
+    aligned = {(names.index(n),): [["tt.divisibility", 16]] for n in names
+               if signature[n].startswith("*")}
+    compiled = triton.compile(ASTSource(fn, signature, constexprs=constants, attrs=aligned),
+                              target=GPUTarget("cuda", arch, 32),
+                              options={"num_warps": cfg["num_warps"],
+                                       "num_stages": cfg["num_stages"]})
+    assert compiled.asm["cubin"] and "ex2.approx" in compiled.asm["ptx"]
+    assert "wgmma" in compiled.asm["ptx"]  # Hopper's tensor-core instructions
