@@ -96,6 +96,14 @@ def _schedule_for(model: LoadedModel, schedule):
     return schedule
 
 
+def _attention_backend(pipe, transformer) -> str:
+    """What the modulated layers ran with (the execution device, also under CPU offload)."""
+    from .attention import attention_backend
+
+    device = getattr(pipe, "_execution_device", None) or next(transformer.parameters()).device
+    return attention_backend(device)
+
+
 def generate(
     layout: Layout,
     schedule,
@@ -151,5 +159,6 @@ def generate(
     metadata = build_metadata(
         model=model, settings=resolved, schedule=sched, layout=layout, plan=plan, warnings=warnings,
         timesteps=timesteps, method_used="ast" if use_ast else "none",
+        attention_backend=_attention_backend(pipe, transformer) if use_ast else None,
     )
     return GenerationResult(list(images), metadata, warnings)

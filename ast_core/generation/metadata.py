@@ -35,7 +35,8 @@ def layout_dict(layout: Layout) -> dict[str, Any]:
 
 
 def build_metadata(*, model, settings: GenerationSettings, schedule, layout: Layout, plan, warnings: list[str],
-                   timesteps: list[float], method_used: str) -> dict[str, Any]:
+                   timesteps: list[float], method_used: str,
+                   attention_backend: str | None = None) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "app": "ast-studio",
@@ -45,6 +46,7 @@ def build_metadata(*, model, settings: GenerationSettings, schedule, layout: Lay
         "seed": settings.seed,
         "method": settings.method,
         "method_used": method_used,  # "ast", or "none" when the layout had nothing to modulate
+        "attention_backend": attention_backend,  # "triton", "flex" or "torch" (None: no AST)
         "schedule": schedule.to_dict() if schedule is not None else None,
         "layout": layout_dict(layout),
         "segments": plan.summary() if plan is not None else [],
