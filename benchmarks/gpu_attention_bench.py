@@ -197,9 +197,13 @@ def bench_layer(clock: Clock, side: int, text: int, heads: int, head_dim: int,
         try:
             t0 = time.time()
             outputs[name] = fn()          # first call: compiles where needed
+            clock.sync()
             first = time.time() - t0
-            slow = name in ("torch", "dense") or first > 2.0
-            ms = clock.time_ms(fn, reps=3 if slow else 20, warmup=1 if slow else 3,
+            t0 = time.time()
+            fn()
+            clock.sync()
+            slow = time.time() - t0 > 0.05
+            ms = clock.time_ms(fn, reps=3 if slow else 20, warmup=0 if slow else 2,
                                max_s=2.0 if slow else 3.0)
             mem = clock.peak_extra_mib(fn)
             row[name] = {"ms": ms, "mib": mem}
@@ -235,8 +239,9 @@ def bench_tiles(clock: Clock, side: int, text: int, heads: int, head_dim: int,
     groups = paper_groups(side, text, device)
     sdpa_ms = clock.time_ms(lambda: F.scaled_dot_product_attention(
         q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)), reps=20)
-    candidates = [(128, 64, 8, 3), (128, 128, 8, 3), (128, 64, 4, 3), (128, 32, 8, 3),
-                  (64, 64, 4, 3), (128, 64, 8, 2), (64, 128, 4, 2), (128, 128, 8, 2)]
+    # (block_m, block_n, warps, stages); the first is the default for head size 128
+    candidates = [(128, 64, 8, 3), (128, 64, 8, 2), (128, 64, 8, 4), (128, 32, 8, 3),
+                  (128, 128, 8, 2), (64, 64, 4, 3), (64, 128, 4, 2), (128, 128, 8, 3)]
     for bm, bn, warps, stages in candidates:
         if clock.left() < 25:
             say("tile sweep stopped: out of time")
@@ -332,10 +337,14 @@ def bench_forward(clock: Clock, model, config: dict, side: int, text: int,
             with ctrl.installed() if ctrl else contextlib.nullcontext():
                 t0 = time.time()
                 forward(model, inputs, t, dtype)
+                clock.sync()
                 first = time.time() - t0
-                slow = first > 3.0
+                t0 = time.time()
+                forward(model, inputs, t, dtype)
+                clock.sync()
+                slow = time.time() - t0 > 2.0
                 ms = clock.time_ms(lambda: forward(model, inputs, t, dtype),
-                                   reps=2 if slow else 5, warmup=0 if slow else 1, max_s=5.0)
+                                   reps=2 if slow else 5, warmup=0, max_s=5.0)
                 mem = clock.peak_extra_mib(lambda: forward(model, inputs, t, dtype))
             if ctrl is not None and not ctrl.calls["modulated"]:
                 raise RuntimeError("no layer was modulated (the step was not recognised)")

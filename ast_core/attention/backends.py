@@ -74,7 +74,8 @@ def _triton_device_problem(device: torch.device) -> str | None:
 
 
 def flex_problem(device: torch.device | str) -> str | None:
-    """Why compiled FlexAttention does not work on ``device`` (tried once per type), or None."""
+    """Why compiled FlexAttention does not work on ``device`` (on devices other than CUDA,
+    a tiny compiled call is tried once per device type), or None."""
     device = torch.device(device)
     if device.type not in _flex_probe:
         _flex_probe[device.type] = _probe_flex(device)
@@ -84,8 +85,12 @@ def flex_problem(device: torch.device | str) -> str | None:
 def _probe_flex(device: torch.device) -> str | None:
     if importlib.util.find_spec("torch.nn.attention.flex_attention") is None:
         return f"torch {torch.__version__} has no FlexAttention (needs torch >= 2.5)"
-    if device.type == "cuda" and triton_problem():
-        return "torch.compile of FlexAttention needs triton on a GPU (not installed)"
+    if device.type == "cuda":
+        # inductor compiles FlexAttention to Triton there: with triton it works (a failure
+        # of a real call still says so), without it it cannot
+        if triton_problem():
+            return "torch.compile of FlexAttention needs triton on a GPU (not installed)"
+        return None
     try:
         from .flex_backend import _lse_call
         compiled = torch.compile(_lse_call, dynamic=False)

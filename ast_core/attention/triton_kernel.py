@@ -29,6 +29,7 @@ tensors through Triton's interpreter, which is how the tests check it without a 
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -297,6 +298,7 @@ def default_config(head_dim: int, dtype: torch.dtype,
     return {"block_m": block_m, "block_n": block_n, "num_warps": warps, "num_stages": stages}
 
 
+@functools.lru_cache(maxsize=None)
 def _shared_memory(device: torch.device) -> int | None:
     if device.type != "cuda":
         return None
