@@ -50,8 +50,11 @@ from ast_core.attention import (  # noqa: E402
     modulated_attention,
 )
 from ast_core.attention.dense_form import dense_modulated_attention  # noqa: E402
-from ast_core.attention.triton_kernel import default_config  # noqa: E402
-from ast_core.schedule import AST_PAPER_FLUX, preset_schedule  # noqa: E402
+from ast_core.models import architecture  # noqa: E402
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX  # noqa: E402
+from ast_core.schedule import preset_schedule  # noqa: E402
+
+FLUX = architecture("flux")
 
 MiB = 2 ** 20
 TARGETS = {"layer": "<= 3x", "layer_mem": "<= 2x", "forward1024": "<= 1.3x",
@@ -315,8 +318,15 @@ def forward(model, inputs: dict, t: float, dtype: torch.dtype):
 
 
 def controller(model, side: int, text: int, backend: str) -> ASTAttention:
-    return ASTAttention(model, preset_schedule(AST_PAPER_FLUX), layout_inputs(side, text),
-                        render_timesteps(), backend=backend)
+    """The paper preset on the model's layers (mapped by depth for the small model)."""
+    return ASTAttention(preset_schedule(AST_PAPER_FLUX), layout_inputs(side, text),
+                        render_timesteps(), order=FLUX.order,
+                        structure=FLUX.structure_of(model), device=clock_device(model),
+                        backend=backend)
+
+
+def clock_device(model) -> torch.device:
+    return next(model.parameters()).device
 
 
 def bench_forward(clock: Clock, model, config: dict, side: int, text: int,
@@ -334,7 +344,8 @@ def bench_forward(clock: Clock, model, config: dict, side: int, text: int,
             continue
         try:
             ctrl = controller(model, side, text, backend) if backend else None
-            with ctrl.installed() if ctrl else contextlib.nullcontext():
+            # installed() starts at step 0 (a modulated step) and stays there
+            with ctrl.installed(FLUX, model) if ctrl else contextlib.nullcontext():
                 t0 = time.time()
                 forward(model, inputs, t, dtype)
                 clock.sync()
@@ -369,9 +380,11 @@ def bench_render(clock: Clock, model, config: dict, side: int, text: int,
     inputs = model_inputs(config, side, text, device, dtype)
     forward(model, inputs, steps[0], dtype)  # warm
 
-    def render():
-        for t in steps:
+    def render(ctrl=None):
+        for i, t in enumerate(steps):
             forward(model, inputs, t, dtype)
+            if ctrl is not None:
+                ctrl.step_finished(i)  # as the pipeline's step callback does
         clock.sync()
 
     try:
@@ -382,11 +395,12 @@ def bench_render(clock: Clock, model, config: dict, side: int, text: int,
         render()
         plain_s = time.time() - t0
         ctrl = controller(model, side, text, backend)
-        with ctrl.installed():
+        with ctrl.installed(FLUX, model):
             forward(model, inputs, steps[0], dtype)  # warm the modulated path
             ctrl.calls.clear()
+            ctrl.set_step(0)
             t0 = time.time()
-            render()
+            render(ctrl)
             ast_s = time.time() - t0
         modulated = sum(1 for s in range(RENDER_STEPS) for layer in range(len(ctrl.plans))
                         if ctrl.schedule.is_active(s, layer, steps))
@@ -493,8 +507,8 @@ def main(argv: list[str] | None = None) -> None:
             t0 = time.time()
             model = build_model(model_name, device, dtype)
             params = sum(p.numel() for p in model.parameters())
-            say(f"\nmodel: {params / 1e9:.2f} B parameters, random weights, built in "
-                f"{time.time() - t0:.1f} s")
+            size = f"{params / 1e9:.2f} B" if params >= 1e8 else f"{params / 1e6:.2f} M"
+            say(f"\nmodel: {size} parameters, random weights, built in {time.time() - t0:.1f} s")
         except Exception:
             traceback.print_exc(limit=3, file=sys.stdout)
         if model is not None:

@@ -18,17 +18,18 @@ rows' bits and coefficient for the tile's key region and its keys' bits, and com
 ``M = popcount(row_bits & col_bits)`` (or ``!= 0`` for set maps / single-bit rows) in
 registers; the diagonal (+1, or set to 1 for a set map) only on tiles that cross it.
 Tiles whose rows all have ``c = 0`` in that region are plain softmax tiles. A key tile that
-crosses a region boundary (only when a boundary is not a tile multiple; FLUX's and SD3's
-are) is taken after the main loop, once per region with the other keys masked, so the
-hot loop only ever sees one region per tile. Scores,
-softmax statistics and the output accumulate in float32; the products run in the input
-precision (bf16/fp16), or as 3xTF32 (float32 accuracy) for float32 inputs.
+crosses a region boundary (only when a boundary is not a tile multiple, e.g. an SD3 image
+of 48 x 84 tokens; FLUX's 512 text tokens are) is taken after the main loop, once per
+region with the other keys masked, so the hot loop only ever sees one region per tile.
+Scores, softmax statistics and the output accumulate in float32; the products run in the
+input precision (bf16/fp16), or as 3xTF32 (float32 accuracy) for float32 inputs.
 
-Under ``TRITON_INTERPRET=1`` (read when this module is imported) the kernel runs on CPU
+With ``TRITON_INTERPRET=1`` set before triton is first imported, the kernel runs on CPU
 tensors through Triton's interpreter, which is how the tests check it without a GPU.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 
@@ -290,11 +291,20 @@ def default_config(head_dim: int, dtype: torch.dtype,
     else:
         cfg = (64, 32, 4, 2)
     block_m, block_n, warps, stages = cfg
-    if shared_memory:
-        size = 4 if dtype == torch.float32 else 2
-        while stages > 1 and size * (block_m * head_dim + stages * 2 * block_n * head_dim) \
-                + 4096 > shared_memory:
+    size = 4 if dtype == torch.float32 else 2
+
+    def shared(bm: int, st: int) -> int:  # q, K/V stages (+ a margin), as Triton lays it out
+        return size * (bm * head_dim + st * 2 * block_n * head_dim) + 4096
+
+    while shared_memory and shared(block_m, stages) > shared_memory:
+        if stages > 2:
             stages -= 1
+        elif block_m > 64:
+            block_m, warps = 64, 4
+        elif stages > 1:
+            stages -= 1
+        else:
+            break
     return {"block_m": block_m, "block_n": block_n, "num_warps": warps, "num_stages": stages}
 
 
@@ -346,6 +356,20 @@ def triton_modulated_attention(query: torch.Tensor, key: torch.Tensor, value: to
     block_d = max(16, triton.next_power_of_2(D))
     block_dv = max(16, triton.next_power_of_2(DV))
     grid = (triton.cdiv(N, bm), B * H)
+    with torch.cuda.device(query.device) if query.device.type == "cuda" else _nothing():
+        _launch(grid, query, key, value, out, tables, bits, N, H, D, DV, scale, cfg,
+                block_d, block_dv)
+    return out
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
+
+
+def _launch(grid, query, key, value, out, tables, bits, N, H, D, DV, scale, cfg, block_d,
+            block_dv) -> None:
+    bm, bn = cfg["block_m"], cfg["block_n"]
     _ast_attention_kernel[grid](
         query, key, value, out,
         tables.coef, tables.active, tables.mode, tables.tiles, tables.boundary,
@@ -358,5 +382,5 @@ def triton_modulated_attention(query: torch.Tensor, key: torch.Tensor, value: to
         PRECISION=_fp32_precision() if query.dtype == torch.float32 else None,
         WIDEN=INTERPRETED and query.dtype == torch.bfloat16,
         num_warps=cfg["num_warps"], num_stages=cfg["num_stages"],
+        enable_fp_fusion=True,  # multiply-adds fused (Triton 3.10 turns it off by default)
     )
-    return out

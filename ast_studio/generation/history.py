@@ -11,21 +11,21 @@ and a snapshot of the layout. ``parameters`` holds::
 from __future__ import annotations
 
 import io
-import json
 import math
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ast_core.provenance import LAYOUT_KEY, METADATA_KEY, png_bytes
 from ast_core.project import Render
 from ast_core.project.layout_json import layout_from_dict, layout_to_dict
 
 from . import events as ev
 from .render_settings import RenderSettings, render_settings_from_project
 
-#: PNG text chunk keys written on export.
-PNG_KEYS = ("Software", "parameters", "prompt", "ast_studio:layout", "ast_studio:schedule")
+#: PNG text chunk keys written on export (the engine's one metadata format).
+PNG_KEYS = ("Software", METADATA_KEY, LAYOUT_KEY)
 
 
 def json_safe(value: Any) -> Any:
@@ -116,21 +116,18 @@ def short_summary(render: Render) -> str:
 
 
 def png_with_metadata(render: Render) -> bytes:
-    """The render's image as PNG with its parameters, prompt, layout and schedule in text chunks."""
-    from PIL import Image, PngImagePlugin
+    """The render's image as PNG with the engine's metadata (as ``ast-studio render`` writes it)."""
+    from PIL import Image
 
     image = Image.open(io.BytesIO(render.image_png), formats=["PNG"])
     image.load()
-    info = PngImagePlugin.PngInfo()
-    params = dict(render.parameters or {})
-    info.add_text("Software", "AST Studio")
-    info.add_itxt("parameters", json.dumps({k: v for k, v in params.items() if k != "schedule"}, ensure_ascii=False))
-    info.add_itxt("prompt", str((render.layout or {}).get("base_prompt", "")))
-    info.add_itxt("ast_studio:layout", json.dumps(render.layout, ensure_ascii=False))
-    info.add_itxt("ast_studio:schedule", json.dumps(params.get("schedule"), ensure_ascii=False))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", pnginfo=info, compress_level=6)
-    return buf.getvalue()
+    params = render.parameters or {}
+    metadata = params.get("metadata") if isinstance(params.get("metadata"), dict) else {}
+    metadata = {**metadata, "layout": render.layout}
+    for key in ("settings", "schedule", "warnings"):  # what the history keeps beside the engine's record
+        if metadata.get(key) is None and params.get(key) is not None:
+            metadata[key] = params[key]
+    return png_bytes(image, metadata)
 
 
 def export_png(render: Render, path: str | Path) -> Path:

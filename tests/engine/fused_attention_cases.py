@@ -13,7 +13,8 @@ import sys
 import traceback
 
 import torch
-from test_attention import PLANS, STRENGTH, dense_reference, make_inputs
+from dense_attention import dense_reference
+from test_attention import PLANS, STRENGTH, make_inputs
 
 from ast_core.attention import (
     BlockModulation,

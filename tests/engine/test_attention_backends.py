@@ -207,24 +207,24 @@ def test_a_requested_backend_that_cannot_run_says_why(monkeypatch) -> None:
 
 
 def test_the_controller_passes_its_backend_to_every_modulated_layer(monkeypatch) -> None:
-    from test_attention import TIMESTEPS, layered_schedule, run, tiny_flux
+    from test_attention import FLUX, TIMESTEPS, layered_schedule, run, tiny_flux
 
-    from ast_core.attention import processor
+    from ast_core.attention import controller
     seen = []
-    real = processor.modulated_attention
+    real = controller.modulated_attention
 
     def spy(*args, backend="auto", **kwargs):
         seen.append(backend)
         return real(*args, backend=backend, **kwargs)
 
-    monkeypatch.setattr(processor, "modulated_attention", spy)
+    monkeypatch.setattr(controller, "modulated_attention", spy)
     model = tiny_flux()
-    ctrl = ASTAttention(model, layered_schedule(), make_inputs(), TIMESTEPS, backend="torch")
-    with ctrl.installed():
-        run(model, 0)
+    ctrl = ASTAttention(layered_schedule(), make_inputs(), TIMESTEPS, backend="torch")
+    with ctrl.installed(FLUX, model):
+        run(model, 0, ctrl)
     assert seen == ["torch"] * 4
     with pytest.raises(ValueError, match="backend: expected one of"):
-        ASTAttention(model, layered_schedule(), make_inputs(), TIMESTEPS, backend="fast")
+        ASTAttention(layered_schedule(), make_inputs(), TIMESTEPS, backend="fast")
 
 
 # --------------------------------------------------------------------------- GPU code
@@ -271,6 +271,7 @@ def test_triton_kernel_compiles_to_hopper_code_without_a_gpu():
     compiled = triton.compile(ASTSource(fn, signature, constexprs=constants, attrs=aligned),
                               target=GPUTarget("cuda", arch, 32),
                               options={"num_warps": cfg["num_warps"],
-                                       "num_stages": cfg["num_stages"]})
+                                       "num_stages": cfg["num_stages"],
+                                       "enable_fp_fusion": True})
     assert compiled.asm["cubin"] and "ex2.approx" in compiled.asm["ptx"]
     assert "wgmma" in compiled.asm["ptx"]  # Hopper's tensor-core instructions
