@@ -1,6 +1,6 @@
 """One command for a lent GPU: check every AST attention backend, then benchmark them.
 
-    PYTHONUNBUFFERED=1 PYTHONPATH=. python3 benchmarks/gpu_check.py [--budget 540]
+    PYTHONUNBUFFERED=1 PYTHONPATH=. python3 benchmarks/gpu_check.py [--budget 500]
         [--log $OUT/gpu_check.txt] [--skip-bench] [--bench-args "--skip dense"]
 
 1. **Correctness** (a child process, so a crashed kernel cannot poison the rest): every
@@ -278,7 +278,7 @@ def environment(tee: Tee) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--budget", type=float, default=540.0, help="seconds for everything")
+    ap.add_argument("--budget", type=float, default=500.0, help="seconds for everything")
     ap.add_argument("--log", default=None, help="also write the output here (default: "
                     "$OUT/gpu_check.txt when OUT is set)")
     ap.add_argument("--skip-bench", action="store_true")
@@ -301,7 +301,7 @@ def main() -> None:
     except Exception as exc:
         tee.line(f"environment: {type(exc).__name__}: {exc}")
 
-    share = 0.4 if not args.skip_bench else 0.95
+    share = 0.45 if not args.skip_bench else 0.95
     check_deadline = start + share * args.budget
     tee.line(f"\n== 1. correctness (until +{check_deadline - start:.0f} s) ==")
     code = run_child(tee, [__file__, "--part", "correctness", "--deadline", str(check_deadline)],
