@@ -97,8 +97,7 @@ def flex_modulated_attention(query: torch.Tensor, key: torch.Tensor, value: torc
     B, N, H, D = query.shape
     if bits is None:
         bits = segment_bits(groups, N, query.device)
-    coef = bits.coefficients(groups, B).to(query.dtype if query.dtype == torch.float32
-                                           else torch.float32)
+    coef = bits.coefficients(groups, B)  # float32: the scores are float32 in the kernel
     q, k, v = (t.transpose(1, 2) for t in (query, key, value))
     run = _compiled() if compiled else _two_pass
     out = run(q, k, v, coef, bits.row_bits, bits.row_flags, bits.col_bits, bits.col_region,
