@@ -45,8 +45,9 @@ LAYER = 30  # single block 12: i2i + t2t + i2t instance + attribute, a_inst
 GiB = 1024 ** 3
 
 
-def layout_inputs(side: int) -> ModulationInputs:
-    """Background + 3 instances (two overlap) on a side x side token grid; a 60-token prompt."""
+def layout_inputs(side: int, text: int = TEXT) -> ModulationInputs:
+    """Background + 3 instances (two overlap) on a side x side token grid; a 60-token prompt
+    (``text`` >= 52 tokens)."""
     g = torch.zeros(4, side, side, dtype=torch.bool)
     q = side // 8
     g[1, q:5 * q, q:4 * q] = True
@@ -55,7 +56,7 @@ def layout_inputs(side: int) -> ModulationInputs:
     g[0] = ~g[1:].any(0)
     spans = [list(range(40, 52)), list(range(2, 10)), list(range(12, 24)), list(range(26, 38))]
     attrs = [[], [2, 3], [12, 13, 14], [26]]
-    return ModulationInputs(g.reshape(4, side * side), TEXT, spans, attrs)
+    return ModulationInputs(g.reshape(4, side * side), text, spans, attrs)
 
 
 def make_case(side: int, seed: int = 0):

@@ -8,12 +8,14 @@
 
 The architecture adapters (``ast_core.models``) own the processors; nothing here names a model.
 """
+from .backends import BACKENDS, BackendUnavailable, attention_backend, describe_backend
 from .controller import ASTAttention, attention_device, build_row_groups
 from .inputs import ModulationInputs
-from .kernel import BlockModulation, RowGroup, modulated_attention
+from .kernel import BlockModulation, RowGroup, modulated_attention, stack_sample_groups
 from .tables import TokenTables
 
 __all__ = [
-    "ASTAttention", "BlockModulation", "ModulationInputs", "RowGroup", "TokenTables", "attention_device",
-    "build_row_groups", "modulated_attention",
+    "ASTAttention", "BACKENDS", "BackendUnavailable", "BlockModulation", "ModulationInputs",
+    "RowGroup", "TokenTables", "attention_backend", "attention_device", "build_row_groups",
+    "describe_backend", "modulated_attention", "stack_sample_groups",
 ]

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from ast_core.schedule import KINDS, LayerPlan, Schedule
 
+from .backends import BACKENDS
 from .inputs import ModulationInputs
 from .kernel import BlockModulation, RowGroup, modulated_attention
 from .tables import TokenTables
@@ -109,6 +110,7 @@ class ASTAttention:
         chunk_rows: int | None = None,
         probe: Probe | None = None,
         device: torch.device | str = "cpu",
+        backend: str = "auto",
     ) -> None:
         _spans(order, 1, 1)  # validates the order
         if structure is not None and tuple(structure) != schedule.structure:
@@ -125,6 +127,9 @@ class ASTAttention:
         if not self.timesteps:
             raise ValueError("timesteps: the run needs at least one step")
         self.chunk_rows = chunk_rows  # None: the kernel picks by sequence length
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+        self.backend = backend  # modulated layers: "auto", "triton", "flex" or "torch"
         self.probe = probe
         self.tables = TokenTables(inputs, schedule.sizereg_image, schedule.sizereg_text, device)
         # [steps, layers] effective coefficient per kind (before the row factor)
@@ -195,14 +200,14 @@ class ASTAttention:
     def _modulated(self, query, key, value, groups, attention_mask) -> torch.Tensor:
         if not self.guidance_batch:
             return modulated_attention(query, key, value, groups, attn_mask=attention_mask,
-                                       chunk_rows=self.chunk_rows)
+                                       chunk_rows=self.chunk_rows, backend=self.backend)
         half = query.shape[0] // 2
         if attention_mask is not None:
             raise ValueError("AST: an attention mask with a guidance batch is not supported")
         out = torch.empty(query.shape[:-1] + (value.shape[-1],), dtype=query.dtype, device=query.device)
         out[:half] = _stock(query[:half], key[:half], value[:half], None)
         out[half:] = modulated_attention(query[half:], key[half:], value[half:], groups,
-                                         chunk_rows=self.chunk_rows)
+                                         chunk_rows=self.chunk_rows, backend=self.backend)
         return out
 
     # ------------------------------------------------------------------ install

@@ -36,7 +36,9 @@ class BlockModulation:
     """One modulated block for a group of query rows.
 
     ``columns`` = ``(start, end)`` key tokens of the block; ``coef`` ``[R]`` is
-    ``c = a[i] * w * treg`` for each row of the group; ``M[i, j] = row_members[i] @
+    ``c = a[i] * w * treg`` for each row of the group, or ``[B, R]`` per sample of the batch
+    (a sample whose row is 0 is plain attention there, e.g. the unconditional half of a
+    classifier-free-guidance batch); ``M[i, j] = row_members[i] @
     col_members[:, j]`` (+1 on the diagonal when ``identity``). With ``binary`` the map is
     set, not summed: ``M[i, j] = 1`` where that sum is positive, else 0 (the method's T2T
     map: a token's own entry and every token sharing a segment span with it are 1, also
@@ -59,6 +61,41 @@ class RowGroup:
     blocks: list[BlockModulation] = field(default_factory=list)
 
 
+def _same_table(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a is b or (a.shape == b.shape and bool(torch.equal(a, b)))
+
+
+def stack_sample_groups(samples: list[list[RowGroup] | None]) -> list[RowGroup] | None:
+    """One row-group list for a batch from per-sample lists (None = a plain sample, e.g. the
+    unconditional half of classifier-free guidance): the blocks' ``coef`` become ``[B, R]``,
+    zero for plain samples. The lists must share rows, blocks and member tables."""
+    shaped = [s for s in samples if s is not None]
+    if not shaped:
+        return None
+    first = shaped[0]
+    for other in shaped[1:]:
+        same = len(other) == len(first) and all(
+            g.rows == h.rows and len(g.blocks) == len(h.blocks) and all(
+                a.columns == b.columns and a.identity == b.identity and a.binary == b.binary
+                and _same_table(a.row_members, b.row_members)
+                and _same_table(a.col_members, b.col_members)
+                for a, b in zip(g.blocks, h.blocks))
+            for g, h in zip(first, other))
+        if not same:
+            raise ValueError("samples: row groups differ in structure (rows, blocks or "
+                             "member tables); only the coefficients may differ")
+    stacked = []
+    for gi, g in enumerate(first):
+        blocks = []
+        for bi, blk in enumerate(g.blocks):
+            rows = [s[gi].blocks[bi].coef if s is not None else torch.zeros_like(blk.coef)
+                    for s in samples]
+            blocks.append(BlockModulation(blk.columns, torch.stack(rows), blk.row_members,
+                                          blk.col_members, blk.identity, blk.binary))
+        stacked.append(RowGroup(g.rows, blocks))
+    return stacked
+
+
 def _compute_dtype(t: torch.Tensor) -> torch.dtype:
     return t.dtype if t.dtype in (torch.float32, torch.float64) else torch.float32
 
@@ -76,12 +113,28 @@ def block_map(block: BlockModulation, r0: int, r1: int, group_start: int,
     return m
 
 
+def block_coef(block: BlockModulation, lo: int, hi: int, sample: int | None = None
+               ) -> torch.Tensor:
+    """``c`` of the group's rows ``lo..hi`` (relative): ``[C]``, or ``[B, C]`` for per-sample
+    coefficients when ``sample`` is None."""
+    coef = block.coef
+    if coef.dim() == 1:
+        return coef[lo:hi]
+    if sample is None:
+        return coef[:, lo:hi]
+    return coef[sample if coef.shape[0] > 1 else 0, lo:hi]
+
+
 def _scaled_map(block: BlockModulation, r0: int, r1: int, group_start: int,
-                dtype: torch.dtype) -> torch.Tensor:
-    """``c[i] * M[i, block columns]`` for rows ``r0..r1`` (absolute) of the group."""
-    lo, hi = r0 - group_start, r1 - group_start
-    coef = block.coef[lo:hi].to(dtype)
-    return block_map(block, r0, r1, group_start, dtype).mul_(coef[:, None])
+                dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """``c[i] * M[i, block columns]`` and ``-c[i]`` for rows ``r0..r1`` (absolute) of the
+    group, shaped to broadcast over ``[B, H, C, columns]`` scores."""
+    coef = block_coef(block, r0 - group_start, r1 - group_start).to(dtype)
+    m = block_map(block, r0, r1, group_start, dtype)
+    if coef.dim() == 1:
+        return m.mul_(coef[:, None]), -coef[:, None]
+    coef = coef[:, None, :, None]                       # [B, 1, C, 1]
+    return m * coef, -coef
 
 
 def modulate_scores_chunk(
@@ -130,12 +183,15 @@ class _ChunkPlan:
     guard: bool                            # exponents might leave the float range
 
 
-def _chunk_plan(group: RowGroup, r0: int, r1: int, n: int, dtype: torch.dtype) -> _ChunkPlan:
+def _chunk_plan(group: RowGroup, r0: int, r1: int, n: int, dtype: torch.dtype,
+                sample: int = 0) -> _ChunkPlan:
     lo, hi = r0 - group.rows[0], r1 - group.rows[0]
     blocks: list[_BlockPlan] = []
     bound = 0.0
     for blk in sorted(group.blocks, key=lambda b: b.columns):
-        coef = blk.coef[lo:hi].to(dtype) * LOG2E
+        coef = block_coef(blk, lo, hi, sample).to(dtype) * LOG2E
+        if blk.coef.dim() == 2 and not bool(coef.any()):
+            continue  # this sample is plain here (c = 0 changes nothing)
         members = blk.row_members[lo:hi].to(dtype)
         cols = blk.col_members.to(dtype).contiguous()
         if blk.binary:
@@ -262,6 +318,7 @@ def modulated_attention(
     attn_mask: torch.Tensor | None = None,
     workers: int | None = None,
     heads_at_once: bool | None = None,
+    backend: str = "auto",
 ) -> torch.Tensor:
     """Joint attention with the AST modulation; tensors are ``[B, N, H, D]`` (diffusers).
 
@@ -269,10 +326,17 @@ def modulated_attention(
     bool (True = attend) or additive float mask broadcastable to ``[B, H, N, N]``; it
     enters the scores before the softmax, as in SDPA.
 
-    Two schedules of the same arithmetic: on the CPU (default) each of ``workers`` threads
-    owns whole heads and walks ``[chunk_rows, N]`` score blocks with single-threaded ops;
-    with ``heads_at_once`` (default on accelerators) every head of a row chunk is one
-    batched ``[B, H, chunk, N]`` block, sized to about 128 MiB.
+    ``backend`` (see :mod:`.backends`): ``"auto"`` (the fused Triton kernel on CUDA/ROCm
+    GPUs, FlexAttention where Triton is missing but ``torch.compile`` works, else these
+    torch kernels), ``"triton"``, ``"flex"`` or ``"torch"``. A requested backend that cannot
+    run raises :class:`~.backends.BackendUnavailable`; inputs a fused backend cannot take
+    (an ``attn_mask``, member values other than 0/1, too many segments) run here instead,
+    with the reason logged once.
+
+    The torch kernels are two schedules of the same arithmetic: on the CPU (default) each of
+    ``workers`` threads owns whole heads and walks ``[chunk_rows, N]`` score blocks with
+    single-threaded ops; with ``heads_at_once`` (default on accelerators) every head of a
+    row chunk is one batched ``[B, H, chunk, N]`` block, sized to about 128 MiB.
     """
     B, N, H, D = query.shape
     expected = 0
@@ -280,10 +344,21 @@ def modulated_attention(
         if g.rows[0] != expected or g.rows[1] <= g.rows[0]:
             raise ValueError("groups: must cover the query rows contiguously in order")
         expected = g.rows[1]
+        for blk in g.blocks:
+            if blk.coef.dim() == 2 and blk.coef.shape[0] not in (1, B):
+                raise ValueError(f"coef: {blk.coef.shape[0]} samples, the batch has {B}")
+            if blk.coef.dim() not in (1, 2) or blk.coef.shape[-1] != g.rows[1] - g.rows[0]:
+                raise ValueError(f"coef: expected [{g.rows[1] - g.rows[0]}] or "
+                                 f"[B, {g.rows[1] - g.rows[0]}] for rows {g.rows}, got "
+                                 f"{list(blk.coef.shape)}")
     if expected != N:
         raise ValueError(f"groups: cover {expected} rows, the sequence has {N}")
     if scale is None:
         scale = D ** -0.5
+    from .backends import run_fused  # lazy: the fused backends import this module
+    fused = run_fused(backend, query, key, value, groups, scale, attn_mask)
+    if fused is not None:
+        return fused
     dtype = _compute_dtype(query)
     q = query if query.dtype == dtype else query.to(dtype)
     k = key if key.dtype == dtype else key.to(dtype)
@@ -327,8 +402,10 @@ def modulated_attention(
         _all_heads(q, k, v, out, modulated, scale, chunk_rows, float_mask, dtype)
         return out if out.dtype == query.dtype else out.to(query.dtype)
 
-    plans = [_chunk_plan(g, r0, min(r0 + chunk_rows, g.rows[1]), N, dtype)
-             for g in modulated for r0 in range(g.rows[0], g.rows[1], chunk_rows)]
+    per_sample = any(blk.coef.dim() == 2 for g in modulated for blk in g.blocks)
+    plans = [[_chunk_plan(g, r0, min(r0 + chunk_rows, g.rows[1]), N, dtype, b)
+              for g in modulated for r0 in range(g.rows[0], g.rows[1], chunk_rows)]
+             for b in range(B if per_sample else 1)]
     pairs = [(b, h) for b in range(B) for h in range(H)]
     workers = max(1, min(int(workers or torch.get_num_threads()), len(pairs)))
     rows = min(chunk_rows, max(g.rows[1] - g.rows[0] for g in modulated))
@@ -337,7 +414,7 @@ def modulated_attention(
         buffers = _Buffers(rows, N, dtype, query.device, D, v.shape[-1])
         for b, h in share:
             kh, vh = buffers.keys.copy_(k[b, :, h]), buffers.values.copy_(v[b, :, h])
-            for plan in plans:
+            for plan in plans[b if per_sample else 0]:
                 m = _mask_for(float_mask, b, h, plan.r0, plan.r1, mask_shape)
                 _modulated_chunk(q[b, :, h], kh, vh, out[b, plan.r0:plan.r1, h], plan, scale, m,
                                  buffers)
@@ -385,11 +462,8 @@ def _all_heads(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, out: torch.Ten
         g0, g1 = group.rows
         for r0 in range(g0, g1, chunk_rows):
             r1 = min(r0 + chunk_rows, g1)
-            prepared = [
-                (blk.columns, _scaled_map(blk, r0, r1, g0, dtype),
-                 -blk.coef[r0 - g0:r1 - g0].to(dtype)[:, None])
-                for blk in group.blocks
-            ]
+            prepared = [(blk.columns, *_scaled_map(blk, r0, r1, g0, dtype))
+                        for blk in group.blocks]
             scores = torch.matmul(q[:, r0:r1].transpose(1, 2) * scale, k_t)  # [B, H, C, N]
             if float_mask is not None:
                 full = float_mask.expand(B, H, N, N) if float_mask.dim() == 4 else \

@@ -42,7 +42,7 @@ class ASTMethod(ControlMethod):
         if plan.empty:
             cond = arch.encode(pipe, layout.base_prompt, T, settings.guidance)
             return MethodRun("none", cond)
-        from ..attention import ASTAttention, attention_device
+        from ..attention import ASTAttention, attention_backend, attention_device
         from ..prompts import encode_with_substitution
 
         schedule = schedule_for(model, schedule)
@@ -53,4 +53,7 @@ class ASTMethod(ControlMethod):
             guidance_batch=arch.uses_guidance_batch(settings.guidance),
             device=attention_device(model.transformer),
         )
-        return MethodRun("ast", cond, control, list(cond.warnings), {"schedule": control.schedule.to_dict()})
+        # the device the layers run on (also under CPU offload) decides the attention backend
+        runs_on = getattr(pipe, "_execution_device", None) or attention_device(model.transformer)
+        record = {"schedule": control.schedule.to_dict(), "attention_backend": attention_backend(runs_on)}
+        return MethodRun("ast", cond, control, list(cond.warnings), record)

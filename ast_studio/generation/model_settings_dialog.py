@@ -52,6 +52,8 @@ class ModelSettingsDialog(QDialog):
         initial = load_model_settings()
         self.check = ModelCheck(self)
         self.check.checked.connect(self._on_checked)
+        self.attention = QLabel("…")  # which AST attention backend runs on the device
+        self.check.backend.connect(self.attention.setText)
         self.last_check: tuple[bool, str] | None = None
 
         self.model = QComboBox()
@@ -91,6 +93,7 @@ class ModelSettingsDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("Precision", self.dtype)
         form.addRow("", self.cpu_offload)
+        form.addRow("AST attention", self.attention)
         self.form = form
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -63,6 +63,7 @@ def test_ast_and_none_differ(tiny_model, seed_layout):
     ast = generate(layout, None, GenerationSettings(**SMALL, method="ast"), tiny_model)
     plain = generate(layout, None, GenerationSettings(**SMALL, method="none"), tiny_model)
     assert plain.metadata["method_used"] == "none" and plain.metadata["schedule"] is None
+    assert ast.metadata["attention_backend"] == "torch" and plain.metadata["attention_backend"] is None
     assert not np.array_equal(_pixels(ast), _pixels(plain))
 
 

@@ -199,3 +199,15 @@ def test_dialog_reports_a_repository_missing_from_the_hugging_face_cache(qtbot):
     qtbot.waitUntil(lambda: dialog.last_check is not None, timeout=20000)
     ok, message = dialog.last_check
     assert not ok and "nobody-here/not-a-cached-model" in message and "Hugging Face cache" in message
+
+
+def test_dialog_shows_which_attention_backend_runs(qtbot):
+    """A read-only line, filled off the GUI thread: on this machine's CPU, the torch kernels."""
+    from ast_studio.generation.model_settings_dialog import ModelSettingsDialog
+
+    save_model_settings(ModelSettings(model="tiny-flux", device="cpu"))
+    dialog = ModelSettingsDialog()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.attention.text() != "…", timeout=60000)
+    assert dialog.attention.text() == "torch kernels (CPU)"
+    assert dialog.form.labelForField(dialog.attention).text() == "AST attention"
