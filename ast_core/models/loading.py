@@ -34,6 +34,9 @@ FLUX_COMPONENTS = {
     "tokenizer": [("tokenizer.json", "vocab.json")],
     "tokenizer_2": [("tokenizer.json", "spiece.model")],
 }
+#: The config file of each component that has one.
+CONFIG_FILES = {"scheduler": "scheduler_config.json", "vae": "config.json", "text_encoder": "config.json",
+                "text_encoder_2": "config.json", "transformer": "config.json"}
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -139,11 +142,23 @@ def check_folder(folder: Path) -> ModelFamily:
             marker = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8")).get("family")
         except (OSError, ValueError, AttributeError):
             marker = None
+    configs = {comp: _config(folder / comp / name) for comp, name in CONFIG_FILES.items()}
     try:
-        tconf = json.loads((folder / "transformer" / "config.json").read_text(encoding="utf-8"))
+        return flux_family_from_config(configs["transformer"], marker)
+    except (TypeError, ValueError) as e:
+        raise ModelLoadError(f"{folder / 'transformer' / 'config.json'}: {e}") from None
+
+
+def _config(path: Path) -> dict:
+    """A component's config, which must be a JSON object (given anything else, diffusers takes
+    it for a model name and looks for it on the Hugging Face hub)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelLoadError(f"{folder / 'transformer' / 'config.json'}: unreadable ({e})") from None
-    return flux_family_from_config(tconf, marker)
+        raise ModelLoadError(f"{path}: unreadable ({e})") from None
+    if not isinstance(value, dict):
+        raise ModelLoadError(f"{path}: must be a JSON object, got {type(value).__name__}")
+    return value
 
 
 def _hf_cache_folder(repo_id: str) -> Path:

@@ -58,4 +58,4 @@ def get_timestamp(obj: dict, key: str, where: str, default: Any = _MISSING) -> s
 def reject_unknown(obj: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise FieldError(where, f"unknown field(s) {', '.join(map(repr, unknown[:5]))}")
+        raise FieldError(where, f"unknown field(s) {', '.join(repr(k[:40]) for k in unknown[:5])}")

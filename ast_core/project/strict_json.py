@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import FieldError
@@ -37,7 +37,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 class JsonBudget:
     """Values still allowed in the remaining members of one project."""
 
-    values: int = MAX_PROJECT_VALUES
+    values: int = field(default_factory=lambda: MAX_PROJECT_VALUES)
 
 
 class _TooMany(ValueError):
