@@ -66,6 +66,12 @@ def summary(layout: Layout) -> dict[str, Any]:
     }
 
 
+def _shown(text: str) -> str:
+    """``text`` for a terminal: control and formatting characters (an escape sequence, a
+    right-to-left override from a hostile file) are shown escaped instead of acting."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def cmd_info(args) -> int:
     try:
         project = load_project(args.project)
@@ -77,16 +83,16 @@ def cmd_info(args) -> int:
         print(json.dumps(s, indent=2, ensure_ascii=False))
         return 0
     n = len(s["instances"])
-    print(f"{args.project}: {s['width']}x{s['height']}, {n} instance{'s' * (n != 1)}, "
+    print(f"{_shown(str(args.project))}: {s['width']}x{s['height']}, {n} instance{'s' * (n != 1)}, "
           f"{len(project.renders)} render{'s' * (len(project.renders) != 1)}")
-    print(f"base prompt: {s['base_prompt']}")
+    print(f"base prompt: {_shown(s['base_prompt'])}")
     bg = s["background"]
     print(f"background:  {bg['prompt']!r}  {bg['area_px']} px ({bg['area_percent']:.1f}%)")
     print("instances (bottom to top):")
-    width = max([len(i["name"]) for i in s["instances"]] + [4])
+    width = max([len(_shown(i["name"])) for i in s["instances"]] + [4])
     for i in s["instances"]:
         area = "hidden" if i["area_px"] is None else f"{i['area_px']:>8} px ({i['area_percent']:5.1f}%)"
-        print(f"  {i['z'] + 1:>2}. {i['name']:<{width}}  {area}  {i['prompt']!r}")
+        print(f"  {i['z'] + 1:>2}. {_shown(i['name']):<{width}}  {area}  {i['prompt']!r}")
     if s["warnings"]:
         print("warnings:")
         for w in s["warnings"]:

@@ -80,22 +80,14 @@ def _check_header(kind: bytes, body: bytes, cap: int) -> tuple[int, int, int]:
     return w, h, colour
 
 
-def check_png(data: bytes, max_pixels: int | None = None) -> tuple[int, int]:
-    """(width, height) of a PNG after checking its header, its size and that it decodes.
+def decode_png(data: bytes, max_pixels: int | None = None) -> Image.Image:
+    """The image, decoded once (RGB/RGBA/L... as stored), after :func:`check_png_structure`.
 
-    Raises FieldError('', problem). The size is read from the header and checked
-    against the cap before decoding, so a small file claiming a huge image is refused
-    without allocating it.
+    Raises FieldError('', problem): the size is checked against the cap before any pixel is
+    decoded, so a small file claiming a huge image is refused without allocating it.
     """
+    check_png_structure(data, max_pixels)
     cap = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
-    if not data.startswith(PNG_SIGNATURE):
-        raise FieldError("", "not a PNG image")
-    # The size, straight from the IHDR chunk (which must come first), before PIL sees the data.
-    if len(data) < 24 or data[12:16] != b"IHDR":
-        raise FieldError("", "PNG image does not decode (no IHDR header)")
-    w, h = struct.unpack(">II", data[16:24])
-    if w <= 0 or h <= 0 or w * h > cap:
-        raise FieldError("", f"image of {w}x{h} pixels is larger than the limit of {cap} pixels")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -106,17 +98,9 @@ def check_png(data: bytes, max_pixels: int | None = None) -> tuple[int, int]:
             im.load()
     except FieldError:
         raise
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError,
+    except (OSError, ValueError, SyntaxError, EOFError, zlib.error, struct.error, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as e:
         raise FieldError("", f"PNG image does not decode ({str(e)[:120]})") from None
-    return w, h
-
-
-def decode_png(data: bytes, max_pixels: int | None = None) -> Image.Image:
-    """The checked image, decoded (RGB/RGBA/L as stored)."""
-    check_png(data, max_pixels)
-    im = Image.open(io.BytesIO(data), formats=["PNG"])
-    im.load()
     return im
 
 

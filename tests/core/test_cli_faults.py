@@ -119,3 +119,15 @@ def test_masks_too_big_to_make_are_refused_first(project, tmp_path, capsys, monk
     code, _, err = run(capsys, "export-masks", project, "-o", tmp_path / "m", "--grid", "1024x1024")
     assert code == 2 and err.count("\n") == 1 and "need about" in err and "smaller --grid" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_info_shows_control_characters_escaped(tmp_path, capsys):
+    project = sample_project()
+    project.layout.set_prompts(base="a fox\x1b[2J\u202e and a goat")
+    project.layout.update_instance("fox", name="Fox\x07\nnext")
+    path = tmp_path / "odd.astproj"
+    save_project(project, path)
+    code, out, err = run(capsys, "info", path)
+    assert code == 0 and err == ""
+    assert "base prompt: a fox\\x1b[2J\\u202e and a goat" in out and "Fox\\x07\\nnext" in out
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
