@@ -92,7 +92,7 @@ def layout_from_dict(d: Any, where: str = "", geometries: GeometryReader | None 
 
     Raises :class:`~ast_core.project.errors.FieldError` naming the bad field
     (e.g. ``instances[2].color``); the project reader adds the file name. ``geometries``
-    shares one vertex budget among the layouts of a project.
+    reads the geometry (see :class:`~.wkt_geometry.GeometryReader`).
     """
     geometries = geometries or GeometryReader()
     d = require_object(d, where)

@@ -6,8 +6,9 @@ inside the archive (no absolute paths, no ``..``), the number of members, each
 member's size and the total uncompressed size are capped (sizes are enforced on the
 bytes actually inflated, not the sizes the archive claims), JSON parts are parsed
 within value and depth limits (:mod:`.strict_json`), geometry within vertex limits
-(:mod:`.wkt_geometry`), and images are checked from their headers and chunk checksums
-only: their pixels are decoded when a render is shown or exported.
+(:mod:`.wkt_geometry`; a render's layout snapshot has its fields and geometry text checked,
+and is parsed in full when it is used), and images are checked from their headers and
+chunk checksums only: their pixels are decoded when a render is shown or exported.
 """
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ def _manifest(m: Any) -> dict:
     return m
 
 
-def _render(meta: Any, rid: str, png: bytes, geometries: GeometryReader) -> Render:
+def _render(meta: Any, rid: str, png: bytes, snapshots: GeometryReader) -> Render:
     meta = require_object(meta, "")
     reject_unknown(meta, RENDER_FIELDS, "")
     if get(meta, "id", str, "") != rid:
@@ -152,12 +153,14 @@ def _render(meta: Any, rid: str, png: bytes, geometries: GeometryReader) -> Rend
     created = get_timestamp(meta, "created", "", "")
     parameters = require_object(get(meta, "parameters", dict, ""), "parameters")
     snapshot = get(meta, "layout", dict, "")
-    layout_from_dict(snapshot, "layout", geometries)  # validated; kept as stored
+    layout_from_dict(snapshot, "layout", snapshots)  # fields checked, geometry text too; kept as stored
     return Render(png, parameters, snapshot, created, rid)
 
 
 def _open_zip(path: Path, label: str) -> zipfile.ZipFile:
     if not path.exists():
+        if path.is_symlink():
+            raise ProjectFileError(label, "", "no such file (a symbolic link that leads nowhere, or in a loop)")
         raise ProjectFileError(label, "", "no such file")
     if not path.is_file():
         raise ProjectFileError(label, "", "not a file")
@@ -193,16 +196,16 @@ def load_project(path: str | Path) -> Project:
         except MigrationError as e:
             raise ProjectFileError(label, f"{MANIFEST}: format_version", str(e)) from None
 
-        geometries = GeometryReader()
-        layout = _field(label, LAYOUT, layout_from_dict, parts["layout"], "", geometries)
+        layout = _field(label, LAYOUT, layout_from_dict, parts["layout"], "", GeometryReader())
         settings = _field(label, SETTINGS, require_object, parts["settings"], "")
         schedule = parts["schedule"]
         if schedule is not None:
             _field(label, SCHEDULE, require_object, schedule, "")
         renders = []
+        snapshots = GeometryReader(text_only=True)  # parsed in full when a render's layout is used
         for rid, meta, png in parts["renders"]:
             _field(label, f"renders/{rid}.png", images.check_png_structure, png)
-            renders.append(_field(label, f"renders/{rid}.json", _render, meta, rid, png, geometries))
+            renders.append(_field(label, f"renders/{rid}.json", _render, meta, rid, png, snapshots))
         if THUMBNAIL in ar:
             _field(label, THUMBNAIL, images.check_png_structure, ar.read(THUMBNAIL))
         m = parts["manifest"]

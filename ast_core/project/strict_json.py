@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import FieldError
 
-#: Deepest nesting of objects/arrays in one member (the app writes 6 at most).
+#: Deepest nesting of objects/arrays in one member (the app's own parts nest 7 deep at most).
 MAX_DEPTH = 64
 #: Values (objects, arrays, keys, numbers, strings) in one member.
 MAX_VALUES = 1_000_000

@@ -4,7 +4,7 @@ The text is hostile until proven otherwise, so every step is bounded:
 
 * before parsing: its length, its geometry type (only POLYGON and MULTIPOLYGON; nested
   GEOMETRYCOLLECTIONs crash GEOS's WKT reader), the nesting of its parentheses and its
-  vertex count (per instance, and per project through :class:`GeometryReader`);
+  vertex count (per instance, and per layout through :class:`GeometryReader`);
 * after parsing: 2D, finite coordinates within :data:`MAX_COORDINATE` (so areas stay finite),
   and an outline no longer than :data:`MAX_OUTLINE` pixels (filling a mask takes time and
   memory in proportion to it; :func:`check_drawing_cost` bounds a whole layout's);
@@ -32,8 +32,8 @@ from .errors import FieldError
 
 #: Vertices of one instance: far above any drawing (a brush stroke is simplified to the canvas grid).
 MAX_VERTICES = 100_000
-#: Vertices of all distinct geometries of a project (layout and render snapshots).
-MAX_PROJECT_VERTICES = 1_000_000
+#: Vertices of all distinct geometries of one layout.
+MAX_LAYOUT_VERTICES = 1_000_000
 #: Characters of one geometry's text (64 per vertex: more than full-precision coordinates need).
 MAX_WKT_CHARS = 64 * MAX_VERTICES
 #: Largest |x| or |y| in canvas pixels (canvases are at most 4096 wide).
@@ -45,13 +45,13 @@ MAX_LAYOUT_OUTLINE = 20_000_000.0
 #: How many times over the instances' bounding boxes may cover the canvas (a scene of 30 large,
 #: overlapping instances covers it 10-20 times; drawing masks takes time in proportion).
 MAX_CANVAS_COVER = 64
-#: Pairs of edges with overlapping bounding boxes in one geometry, and in one project
+#: Pairs of edges with overlapping bounding boxes in one geometry, and in one layout
 #: (a drawn shape has a few per edge; GEOS needs about 40 ns per pair to check validity).
 MAX_EDGE_PAIRS = 2_000_000
-MAX_PROJECT_EDGE_PAIRS = 10_000_000
-#: Self-crossings repaired in one geometry, and in one project (repair takes about 30 us each).
+MAX_LAYOUT_EDGE_PAIRS = 10_000_000
+#: Self-crossings repaired in one geometry, and in one layout (repair takes about 30 us each).
 MAX_REPAIR_CROSSINGS = 5_000
-MAX_PROJECT_REPAIR_CROSSINGS = 20_000
+MAX_LAYOUT_REPAIR_CROSSINGS = 20_000
 
 _TYPE = re.compile(r"\s*([A-Za-z]*)")
 _NESTING = {"POLYGON": 2, "MULTIPOLYGON": 3}
@@ -61,15 +61,18 @@ _FEW_PAIRS = 2_000
 
 
 class GeometryReader:
-    """Reads the geometries of one project under one budget of vertices, edge pairs and repairs.
+    """Reads the geometries of one layout under one budget of vertices, edge pairs and repairs.
 
-    Identical texts (an instance unchanged across render snapshots) are parsed once.
+    Identical texts are parsed once. With ``text_only``, only the checks that need no parsing
+    are made and an empty geometry stands in: the render snapshots of a project are read so
+    at load (a project may hold thousands) and parsed in full when one is used.
     """
 
-    def __init__(self) -> None:
-        self.vertices = MAX_PROJECT_VERTICES
-        self.edge_pairs = MAX_PROJECT_EDGE_PAIRS
-        self.crossings = MAX_PROJECT_REPAIR_CROSSINGS
+    def __init__(self, text_only: bool = False) -> None:
+        self.text_only = text_only
+        self.vertices = MAX_LAYOUT_VERTICES
+        self.edge_pairs = MAX_LAYOUT_EDGE_PAIRS
+        self.crossings = MAX_LAYOUT_REPAIR_CROSSINGS
         self._seen: dict[str, Polygon | MultiPolygon] = {}
 
     def read(self, text: str, where: str) -> Polygon | MultiPolygon:
@@ -84,8 +87,10 @@ class GeometryReader:
         estimate = text.count(",") + 1  # at least the number of vertices
         if estimate > MAX_VERTICES:
             raise FieldError(where, f"more than {MAX_VERTICES} vertices")
+        if self.text_only:
+            return geo.empty()
         if estimate > self.vertices:
-            raise FieldError(where, f"the project's geometries have more than {MAX_PROJECT_VERTICES} vertices")
+            raise FieldError(where, f"the layout's geometries have more than {MAX_LAYOUT_VERTICES} vertices")
         geom = _parse(text, where)
         if geom.geom_type.upper() != kind:
             raise FieldError(where, f"must be a POLYGON or MULTIPOLYGON, got {geom.geom_type.upper()}")
@@ -100,8 +105,8 @@ class GeometryReader:
         limit = min(MAX_EDGE_PAIRS, self.edge_pairs)
         if not edges.find_close_pairs(limit):
             if limit < MAX_EDGE_PAIRS:
-                raise FieldError(where, f"too complex: the project's geometries have more than "
-                                        f"{MAX_PROJECT_EDGE_PAIRS} pairs of edges close together")
+                raise FieldError(where, f"too complex: the layout's geometries have more than "
+                                        f"{MAX_LAYOUT_EDGE_PAIRS} pairs of edges close together")
             raise FieldError(where, f"too complex: more than {MAX_EDGE_PAIRS} pairs of edges lie close together")
         self.edge_pairs -= edges.pair_count
         if shapely.is_valid(geom):
@@ -110,8 +115,8 @@ class GeometryReader:
         limit = min(MAX_REPAIR_CROSSINGS, self.crossings)
         if crossings > limit:
             if limit < MAX_REPAIR_CROSSINGS:
-                raise FieldError(where, "invalid geometry, and the project's invalid geometries cross themselves in "
-                                        f"more than {MAX_PROJECT_REPAIR_CROSSINGS} places: too many to repair")
+                raise FieldError(where, "invalid geometry, and the layout's invalid geometries cross themselves in "
+                                        f"more than {MAX_LAYOUT_REPAIR_CROSSINGS} places: too many to repair")
             raise FieldError(where, f"invalid geometry that crosses itself in more than {MAX_REPAIR_CROSSINGS} "
                                     "places: too many to repair")
         self.crossings -= crossings

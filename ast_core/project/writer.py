@@ -1,9 +1,10 @@
 """Writing ``.astproj`` files atomically, keeping the previous version as ``PATH.bak``.
 
 The archive is built in memory first (so an unserialisable setting, or anything the
-reader would refuse, is refused before anything touches the disk), written to a temporary file in the target's folder,
-flushed and fsync'ed, then moved over the target with ``os.replace``. A crash at any
-point leaves either the old file or the new one, never a mix.
+reader would refuse, is refused before anything touches the disk), written to a
+temporary file in the target's folder, flushed and fsync'ed, then moved over the target
+with ``os.replace``. A crash at any point leaves either the old file or the new one,
+never a mix; a failed write raises an OSError that names the file being saved.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .model import Project
 from .reader import LAYOUT, MANIFEST, MAX_RENDERS, RENDER_ID, SCHEDULE, SETTINGS, THUMBNAIL
 from .strict_json import JsonBudget, dump_json, parse_json
 from .thumbnail import fit, layout_thumbnail
+from .wkt_geometry import GeometryReader
 
 BACKUP_SUFFIX = ".bak"
 _TEMP_SUFFIX = ".saving"
@@ -95,13 +97,15 @@ def build_archive(project: Project, label: str, thumbnail: Image.Image | None, c
     # Read the JSON back now, as the reader will: a value json.dumps accepts but the reader
     # would refuse (a non-string key turned into a string, nesting or size past the limits,
     # a layout past the geometry limits) is refused here, before the file is touched.
-    budget = JsonBudget()
+    budget, snapshots = JsonBudget(), GeometryReader(text_only=True)
     for name, data, _ in head + members:
         if name.endswith(".json"):
             try:
                 value = parse_json(data, budget)
                 if name == LAYOUT:
                     layout_from_dict(value)
+                elif name.startswith("renders/"):
+                    layout_from_dict(value["layout"], "layout", snapshots)
             except FieldError as e:
                 raise ProjectFileError(label, name, f"would not read back ({e})") from None
     buf = io.BytesIO()

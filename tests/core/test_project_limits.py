@@ -153,22 +153,22 @@ def test_a_few_self_crossings_are_repaired_like_the_document_model_does():
     assert time.process_time() - started < 2.0
 
 
-def test_a_project_has_one_budget_of_vertices_and_repairs(monkeypatch):
-    monkeypatch.setattr(wkt, "MAX_PROJECT_VERTICES", 150)
+def test_a_layout_has_one_budget_of_vertices_and_repairs(monkeypatch):
+    monkeypatch.setattr(wkt, "MAX_LAYOUT_VERTICES", 150)
     reader = wkt.GeometryReader()
     circle = spiky(60, 50, 50)
     reader.read(circle, "a")
     reader.read(circle, "b")  # the same text again (a render snapshot): parsed once, counted once
     reader.read(spiky(60, 40, 40), "c")
-    with pytest.raises(FieldError, match="c2: the project's geometries have more than 150 vertices"):
+    with pytest.raises(FieldError, match="c2: the layout's geometries have more than 150 vertices"):
         reader.read(spiky(60, 30, 30), "c2")
-    monkeypatch.setattr(wkt, "MAX_PROJECT_REPAIR_CROSSINGS", 100)
+    monkeypatch.setattr(wkt, "MAX_LAYOUT_REPAIR_CROSSINGS", 100)
     reader = wkt.GeometryReader()
     for seed in range(20):
         try:
             reader.read(random_polygon(14, seed), f"i{seed}")
         except FieldError as e:
-            assert "the project's invalid geometries cross themselves in more than 100 places" in str(e)
+            assert "the layout's invalid geometries cross themselves in more than 100 places" in str(e)
             break
     else:
         pytest.fail("the repair budget was never used up")
@@ -288,3 +288,25 @@ def test_a_failed_save_names_the_file(tmp_path, monkeypatch):
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
     assert str(path) in str(info.value)
     assert sha(path) == before and sorted(os.listdir(tmp_path)) == ["scene.astproj"]
+
+
+def test_render_snapshots_are_checked_as_text_and_parsed_when_used(tmp_path):
+    from ast_core.project import layout_from_dict
+
+    project = sample_project()
+    snapshot = project.renders[0].layout
+    snapshot["instances"][0]["geometry"] = random_polygon(400)  # too tangled to repair
+    path = tmp_path / "p.astproj"
+    save_project(project, path)
+    loaded = load_project(path)  # a snapshot is parsed when its render's layout is shown or restored
+    assert loaded.renders[0].layout == snapshot
+    with pytest.raises(FieldError, match=r"render\.layout\.instances\[0\]\.geometry: invalid geometry"):
+        layout_from_dict(loaded.renders[0].layout, "render.layout")
+    snapshot["instances"][0]["geometry"] = "GEOMETRYCOLLECTION (" * 50_000 + ")" * 50_000
+    with pytest.raises(ProjectFileError, match=r"renders/r1\.json: would not read back"):
+        save_project(project, path)  # the writer refuses what the reader would
+    members = members_of(path)
+    members["renders/r1.json"] = json.dumps({"id": "r1", "created": "", "parameters": {}, "layout": snapshot}).encode()
+    write_zip(path, members)
+    with pytest.raises(ProjectFileError, match=r"renders/r1\.json: layout\.instances\[0\]\.geometry: must be a POLYGON"):
+        load_project(path)  # the text checks that keep GEOS safe are made at load
