@@ -56,8 +56,6 @@ MAX_LAYOUT_REPAIR_CROSSINGS = 20_000
 _TYPE = re.compile(r"\s*([A-Za-z]*)")
 _NESTING = {"POLYGON": 2, "MULTIPOLYGON": 3}
 _NOT_PARENS = bytes(b for b in range(256) if b not in b"()")
-#: Below this many pairs of edges, all pairs are taken as close (cheaper than an index).
-_FEW_PAIRS = 2_000
 
 
 class GeometryReader:
@@ -103,7 +101,7 @@ class GeometryReader:
             raise FieldError(where, f"outline longer than {MAX_OUTLINE:.0f} pixels")
         edges = _Edges(geom)
         limit = min(MAX_EDGE_PAIRS, self.edge_pairs)
-        if not edges.find_close_pairs(limit):
+        if not edges.count_close_pairs(limit):
             if limit < MAX_EDGE_PAIRS:
                 raise FieldError(where, f"too complex: the layout's geometries have more than "
                                         f"{MAX_LAYOUT_EDGE_PAIRS} pairs of edges close together")
@@ -185,53 +183,65 @@ class _Edges:
         coords, ring = shapely.get_coordinates(rings, return_index=True)
         same = ring[1:] == ring[:-1]
         self.starts, self.ends, self.ring = coords[:-1][same], coords[1:][same], ring[:-1][same]
-        self.left = self.right = np.zeros(0, np.int64)
+        self.pair_count = 0
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
 
-    @property
-    def pair_count(self) -> int:
-        return len(self.left)
+    def count_close_pairs(self, limit: int) -> bool:
+        """Count the pairs of edges whose bounding boxes overlap (``pair_count``, or an upper
+        bound of it); False as soon as there are more than ``limit``.
 
-    def find_close_pairs(self, limit: int) -> bool:
-        """Collect the pairs of non-adjacent edges whose bounding boxes overlap; False (and
-        stop early) when there are more than ``limit``. Time and memory stay in proportion
-        to ``limit``: each query asks about so few edges that even if every one overlapped
-        all others, the answer would fit."""
+        First a sweep over the edges' x and y extents (sorting only): pairs of boxes that
+        overlap also overlap in x and in y, so the smaller of the two counts bounds them.
+        That settles drawn shapes; only when it does not are the pairs listed exactly."""
+        n = len(self.starts)
+        lo, hi = np.minimum(self.starts, self.ends), np.maximum(self.starts, self.ends)
+        bound = min(_overlapping_intervals(lo[:, 0], hi[:, 0]), _overlapping_intervals(lo[:, 1], hi[:, 1]))
+        if bound <= limit:
+            self.pair_count = bound
+            return True
+        if not self._list_pairs(limit):
+            return False
+        self.pair_count = len(self._pairs[0])
+        return True
+
+    def _list_pairs(self, limit: int) -> bool:
+        """List the pairs of non-adjacent edges whose bounding boxes overlap; False (and stop
+        early) past ``limit``. Time and memory stay in proportion to ``limit``: each query
+        asks about so few edges that even if every one overlapped all others, the answer
+        would fit."""
         n = len(self.starts)
         index = np.arange(n)
         first = np.r_[True, self.ring[1:] != self.ring[:-1]]
-        self._ring_first = np.maximum.accumulate(np.where(first, index, 0))
+        ring_first = np.maximum.accumulate(np.where(first, index, 0))
         last = np.r_[self.ring[1:] != self.ring[:-1], True]
-        self._ring_last = np.minimum.accumulate(np.where(last, index, n)[::-1])[::-1]
-        if n * (n - 1) // 2 <= _FEW_PAIRS:  # few edges: every pair, no index needed
-            self.left, self.right = self._not_adjacent(*np.triu_indices(n, 1))
-            return len(self.left) <= limit
+        ring_last = np.minimum.accumulate(np.where(last, index, n)[::-1])[::-1]
         segments = shapely.linestrings(np.stack([self.starts, self.ends], axis=1))
         tree = shapely.STRtree(segments)
-        chunk = max(1, min(n, limit // n))
+        chunk = max(1, min(n, limit // max(n, 1)))
         lefts, rights, total = [], [], 0
         for a in range(0, n, chunk):
             left, right = tree.query(segments[a:a + chunk])
             left = left + a
-            later = right > left
-            left, right = self._not_adjacent(left[later], right[later])
+            keep = right > left
+            left, right = left[keep], right[keep]
+            adjacent = (self.ring[left] == self.ring[right]) & (
+                (right == left + 1) | ((left == ring_first[left]) & (right == ring_last[left])))
+            left, right = left[~adjacent], right[~adjacent]
             total += len(left)
             if total > limit:
                 return False
             lefts.append(left)
             rights.append(right)
-        self.left, self.right = np.concatenate(lefts), np.concatenate(rights)
+        empty = np.zeros(0, np.int64)
+        self._pairs = (np.concatenate(lefts) if lefts else empty, np.concatenate(rights) if rights else empty)
         return True
 
-    def _not_adjacent(self, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The pairs (left < right) that are not consecutive edges of one ring."""
-        adjacent = (self.ring[left] == self.ring[right]) & (
-            (right == left + 1) | ((left == self._ring_first[left]) & (right == self._ring_last[left])))
-        return left[~adjacent], right[~adjacent]
-
     def crossings(self) -> int:
-        """How many of the close pairs touch or cross (found by :meth:`find_close_pairs`)."""
-        p1, q1 = self.starts[self.left], self.ends[self.left]
-        p2, q2 = self.starts[self.right], self.ends[self.right]
+        """How many pairs of non-adjacent edges touch or cross (after :meth:`count_close_pairs`)."""
+        if self._pairs is None:  # the bound was enough to count: list them now (there are fewer than it)
+            self._list_pairs(MAX_EDGE_PAIRS)
+        left, right = self._pairs
+        p1, q1, p2, q2 = self.starts[left], self.ends[left], self.starts[right], self.ends[right]
 
         def side(a, b, c):
             return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
@@ -239,3 +249,11 @@ class _Edges:
         # Bounding boxes overlap, so a pair meets when each edge's ends are not strictly on one side of the other.
         meet = (side(p1, q1, p2) * side(p1, q1, q2) <= 0) & (side(p2, q2, p1) * side(p2, q2, q1) <= 0)
         return int(np.count_nonzero(meet))
+
+
+def _overlapping_intervals(lo: np.ndarray, hi: np.ndarray) -> int:
+    """How many pairs of the closed intervals [lo, hi] overlap (a sort and a binary search)."""
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    later_starts = np.searchsorted(lo, hi, side="right")  # intervals starting before each one ends
+    return int((later_starts - np.arange(len(lo)) - 1).sum())

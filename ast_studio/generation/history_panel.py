@@ -62,6 +62,7 @@ class HistoryPanel(QWidget):
         self.document = document
         self._icons: dict[tuple[str, int], QIcon] = {}  # (render id, id of its PNG bytes) -> thumbnail
         self._pending: list = []  # renders whose thumbnail is still to be decoded
+        self._items: dict[str, QListWidgetItem] = {}  # render id -> its item in the strip
         self._decode_timer = QTimer(self)
         self._decode_timer.setSingleShot(True)
         self._decode_timer.setInterval(0)
@@ -124,10 +125,12 @@ class HistoryPanel(QWidget):
         self._icons = {k: v for k, v in self._icons.items() if k in keys}
         self._pending = [r for r in self.document.renders if self._key(r) not in self._icons]
         waiting = QIcon(placeholder())
+        self._items = {}
         for render in reversed(self.document.renders):  # newest first
             seed = history.seed_of(render)
             item = QListWidgetItem(self._icons.get(self._key(render), waiting), f"seed {seed}" if seed != "" else "")
             item.setData(ROLE_ID, render.id)
+            self._items[render.id] = item
             item.setToolTip(history.summary(render) + (f"\n{render.created}" if render.created else ""))
             self.strip.addItem(item)
             if render.id == selected:
@@ -149,10 +152,9 @@ class HistoryPanel(QWidget):
             return
         render = self._pending.pop()  # the newest first: it is the leftmost
         icon = self._icons[self._key(render)] = QIcon(thumbnail(render.image_png))
-        for row in range(self.strip.count()):
-            item = self.strip.item(row)
-            if item.data(ROLE_ID) == render.id:
-                item.setIcon(icon)
+        item = self._items.get(render.id)
+        if item is not None:
+            item.setIcon(icon)
         if self._pending:
             self._decode_timer.start()
 

@@ -132,6 +132,19 @@ def test_geometry_refused_before_it_gets_expensive(text, match):
     assert time.process_time() - started < 2.0
 
 
+def test_the_quick_count_of_close_edges_bounds_the_exact_one():
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(0, 100, 300)
+    hi = lo + rng.uniform(0, 20, 300)
+    brute = sum(1 for i in range(300) for j in range(i + 1, 300) if lo[i] <= hi[j] and lo[j] <= hi[i])
+    assert wkt._overlapping_intervals(lo, hi) == brute
+    for text in (random_polygon(60), spiky(400, 90, 20)):
+        edges = wkt._Edges(shapely.from_wkt(text))
+        assert edges.count_close_pairs(10**9)
+        exact = wkt._Edges(shapely.from_wkt(text))
+        assert exact._list_pairs(10**9) and edges.pair_count >= len(exact._pairs[0])
+
+
 def test_the_vertex_cap_is_checked_before_parsing(monkeypatch):
     monkeypatch.setattr(wkt, "MAX_VERTICES", 100)
     read(spiky(98, 90, 80))
