@@ -1,34 +1,34 @@
-"""Generate images from a layout: the engine's one entry point.
+"""Generate images from a layout: the engine's one entry point, for every architecture and method.
 
     from ast_core.generate import generate, GenerationSettings
     result = generate(layout, schedule, GenerationSettings(steps=28, seed=1), model,
                       on_step=lambda s: ..., cancel=threading.Event())
     result.images[0].save("out.png"); result.metadata; result.warnings
 
-* ``method="ast"``: the base prompt's T5 embedding with each segment's rows substituted,
-  and the AST attention processors installed for the run (``schedule``; ``None`` = the
-  "AST paper (FLUX.1-dev)" preset mapped to the model's depth). The original processors
-  are back when ``generate`` returns or raises (also on cancel).
-* ``method="none"``: stock FLUX on the base prompt.
-* A layout with no visible instance that has an area renders plain, with a warning.
-* ``on_step(StepInfo)`` after each denoising step (latents and the x0 prediction,
-  unpacked to [B, 16, H/8, W/8], float32 on the CPU); ``cancel`` (a ``threading.Event``
-  or a callable returning bool) is checked before the first step and after each step and
-  stops the run with :class:`Cancelled` (``.step`` = steps finished); a flag raised during
-  the last step lets the image finish.
-* Masks are the instances' exclusive regions on the 16-pixel token grid (the upper
-  instance wins where two overlap); see ``ast_core.generation.plan``.
+* ``settings.method`` names a control method of :mod:`ast_core.methods` (``ast``, ``none``...);
+  its typed parameters are ``settings.method_parameters``, and for ``ast`` the step-layer
+  ``schedule`` (``None`` = the model family's preset mapped to the model's layers). The
+  method's attention control is installed for the run and the original processors are back
+  when ``generate`` returns or raises (also on cancel).
+* The model's architecture adapter (``model.architecture``) encodes the prompts, computes the
+  timesteps and builds the pipeline call; nothing here knows a model family.
+* A layout with no visible instance that has an area renders plainly, with a warning.
+* ``on_step(StepInfo)`` after each denoising step (latents and the x0 prediction as
+  [B, 16, H/8, W/8], float32 on the CPU); ``cancel`` (a ``threading.Event`` or a callable
+  returning bool) is checked before the first step and after each step and stops the run
+  with :class:`Cancelled` (``.step`` = steps finished); a flag raised during the last step
+  lets the image finish.
+* Masks are the instances' exclusive regions on the 16-pixel token grid (the upper instance
+  wins where two overlap); see ``ast_core.generation.plan``.
 * Runs on the calling thread; call it from one worker thread at a time per model.
 * Bad input raises :class:`PromptError` (instance text not in the base prompt...) or
   :class:`SettingsError`; both are ``ValueError`` with a message for the user.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
 from .document import Layout
@@ -36,12 +36,13 @@ from .generation.metadata import build_metadata, job_from_metadata
 from .generation.plan import GenerationPlan, plan_generation
 from .generation.settings import GenerationSettings, SettingsError
 from .generation.steps import CancelFlag, Cancelled, StepInfo, StepWatcher, is_cancelled
+from .methods import method
 from .models import LoadedModel
-from .prompts import PromptError, encode_base, encode_with_substitution
+from .prompts import PromptError
 
 __all__ = [
     "Cancelled", "GenerationResult", "GenerationSettings", "PromptError", "SettingsError", "StepInfo",
-    "flux_timesteps", "generate", "job_from_metadata", "prepare",
+    "generate", "job_from_metadata", "pipeline_timesteps", "prepare",
 ]
 
 
@@ -52,48 +53,29 @@ class GenerationResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def prepare(layout: Layout, settings: GenerationSettings, model: LoadedModel) -> tuple[GenerationSettings, GenerationPlan]:
+def prepare(layout: Layout, settings: GenerationSettings, model: LoadedModel,
+            with_text: bool | None = None) -> tuple[GenerationSettings, GenerationPlan]:
     """Resolve the settings and compute what the model will see, without running it.
 
-    Masks always; text spans only for ``method="ast"`` (stock FLUX does not need them).
+    Masks always; text spans where the method needs them (``with_text`` forces either way).
     Raises PromptError/SettingsError for bad input.
     """
     fam = model.family
     resolved = settings.resolved((layout.width, layout.height), fam)
-    tokenizer = model.pipeline.tokenizer_2 if resolved.method == "ast" else None
-    plan = plan_generation(layout, resolved.width, resolved.height, tokenizer,
-                           resolved.max_sequence_length, fam.pixels_per_token)
+    control = method(resolved.method)
+    if with_text is None:
+        with_text = control.needs_text()
+    text_layout = model.architecture.text_layout(fam, resolved.max_sequence_length) if with_text else None
+    plan = plan_generation(layout, resolved.width, resolved.height, fam.pixels_per_token,
+                           pipe=model.pipeline if with_text else None, text_layout=text_layout,
+                           method_label=control.label)
     return resolved, plan
 
 
-def flux_timesteps(pipe, steps: int, width: int, height: int) -> list[float]:
-    """The scheduler timesteps FluxPipeline will use for this size and step count (same computation)."""
-    from diffusers.pipelines.flux.pipeline_flux import calculate_shift
-
-    sched = copy.deepcopy(pipe.scheduler)
-    vsf = pipe.vae_scale_factor
-    seq_len = (height // (vsf * 2)) * (width // (vsf * 2))
-    cfg = sched.config
-    mu = calculate_shift(seq_len, cfg.get("base_image_seq_len", 256), cfg.get("max_image_seq_len", 4096),
-                         cfg.get("base_shift", 0.5), cfg.get("max_shift", 1.15))
-    sigmas = None if cfg.get("use_flow_sigmas", False) else np.linspace(1.0, 1 / steps, steps)
-    if sigmas is None:
-        sched.set_timesteps(steps, mu=mu)
-    else:
-        sched.set_timesteps(sigmas=sigmas, mu=mu)
-    return [float(t) for t in sched.timesteps]
-
-
-def _schedule_for(model: LoadedModel, schedule):
-    from .schedule import AST_PAPER_FLUX, preset_schedule
-
-    tr = model.transformer
-    nd, ns = len(tr.transformer_blocks), len(tr.single_transformer_blocks)
-    if schedule is None:
-        return preset_schedule(AST_PAPER_FLUX, nd, ns)
-    if (schedule.num_double, schedule.num_single) != (nd, ns):
-        return schedule.for_depth(nd, ns)
-    return schedule
+def pipeline_timesteps(model: LoadedModel, steps: int, width: int, height: int) -> list[float]:
+    """The scheduler timesteps the loaded pipeline will use for this size and step count."""
+    arch = model.architecture
+    return arch.timesteps(model.family, steps, width, height, arch.scheduler_config(model.pipeline))
 
 
 def generate(
@@ -104,43 +86,27 @@ def generate(
     on_step: Callable[[StepInfo], None] | None = None,
     cancel: CancelFlag = None,
 ) -> GenerationResult:
-    pipe = model.pipeline
+    pipe, arch = model.pipeline, model.architecture
     resolved, plan = prepare(layout, settings, model)
     warnings = list(model.warnings) + list(plan.warnings)
-    use_ast = resolved.method == "ast" and not plan.empty
-    sched = _schedule_for(model, schedule) if use_ast else None
-    T = resolved.max_sequence_length
-
     if is_cancelled(cancel):
         raise Cancelled(0, resolved.steps)
-    if use_ast:
-        cond = encode_with_substitution(pipe, plan.analysis)
-        warnings += cond.warnings
-    else:
-        cond = encode_base(pipe, layout.base_prompt, T)
-
-    timesteps = flux_timesteps(pipe, resolved.steps, resolved.width, resolved.height)
+    timesteps = pipeline_timesteps(model, resolved.steps, resolved.width, resolved.height)
+    run = method(resolved.method).start(model, layout, resolved, plan, timesteps, schedule=schedule,
+                                        parameters=resolved.method_parameters)
+    warnings += run.warnings
     generator = torch.Generator(device="cpu").manual_seed(resolved.seed)
     transformer = model.transformer
     saved = dict(transformer.attn_processors)
-    watcher = StepWatcher(pipe, resolved.steps, resolved.width, resolved.height, on_step, cancel)
-    call = dict(
-        prompt_embeds=cond.prompt_embeds, pooled_prompt_embeds=cond.pooled_prompt_embeds,
-        width=resolved.width, height=resolved.height, num_inference_steps=resolved.steps,
-        guidance_scale=resolved.guidance, generator=generator, max_sequence_length=T,
-        num_images_per_prompt=resolved.num_images, output_type="pil",
-        callback_on_step_end=watcher.callback, callback_on_step_end_tensor_inputs=["latents"],
-    )
+    watcher = StepWatcher(model, resolved.steps, resolved.width, resolved.height, on_step, cancel,
+                          run.step_finished)
+    call = arch.call_arguments(
+        run.conditioning, width=resolved.width, height=resolved.height, steps=resolved.steps,
+        guidance=resolved.guidance, generator=generator, max_sequence_length=resolved.max_sequence_length,
+        num_images=resolved.num_images, callback=watcher.callback)
     try:
-        with watcher, torch.inference_mode():
-            if use_ast:
-                from .attention import ASTAttention
-
-                ctrl = ASTAttention(transformer, sched, plan.modulation_inputs(), timesteps=timesteps)
-                with ctrl.installed():
-                    images = pipe(**call).images
-            else:
-                images = pipe(**call).images
+        with watcher, torch.inference_mode(), run.installed(model):
+            images = pipe(**call).images
     finally:
         now = transformer.attn_processors
         if any(now.get(k) is not p for k, p in saved.items()):
@@ -149,7 +115,7 @@ def generate(
             pipe.maybe_free_model_hooks()
 
     metadata = build_metadata(
-        model=model, settings=resolved, schedule=sched, layout=layout, plan=plan, warnings=warnings,
-        timesteps=timesteps, method_used="ast" if use_ast else "none",
+        model=model, settings=resolved, run=run, layout=layout, plan=plan, warnings=warnings,
+        timesteps=timesteps,
     )
     return GenerationResult(list(images), metadata, warnings)

@@ -12,6 +12,7 @@ from typing import Iterable
 from PySide6.QtGui import QUndoCommand
 
 from ast_core.document import Instance, next_colour
+from ast_core.document import geometry as geo
 
 from .document import Document
 
@@ -197,15 +198,29 @@ class SetPrompts(DocumentCommand):
 
 
 class SetCanvasSize(DocumentCommand):
-    def __init__(self, document: Document, width: int, height: int) -> None:
-        super().__init__(document, f"Canvas size {width}×{height}")
+    """A new canvas size; with ``scale_instances`` every instance is scaled to keep its place in the picture."""
+
+    def __init__(self, document: Document, width: int, height: int, scale_instances: bool = False) -> None:
+        super().__init__(document, f"Canvas size {width}×{height}" + (", instances scaled" if scale_instances else ""))
         self.new = (width, height)
         self.old = (document.layout.width, document.layout.height)
+        self.old_geometry = {}
+        self.new_geometry = {}
+        if scale_instances:
+            sx, sy = width / self.old[0], height / self.old[1]
+            for inst in document.layout.instances:
+                if not inst.is_empty:
+                    self.old_geometry[inst.id] = inst.geometry
+                    self.new_geometry[inst.id] = geo.scale(inst.geometry, sx, sy)
 
     def redo(self) -> None:
         self.layout.set_size(*self.new)
+        for iid, g in self.new_geometry.items():
+            self.layout.set_geometry(iid, g)
 
     def undo(self) -> None:
+        for iid, g in self.old_geometry.items():
+            self.layout.set_geometry(iid, g)
         self.layout.set_size(*self.old)
 
 

@@ -24,7 +24,7 @@ from .panels.instance_editor import instance_editor_dock
 from .panels.instance_list import instance_list_dock
 from .panels.prompts import prompts_dock
 from .project_files import ProjectFiles
-from .recovery import DEFAULT_INTERVAL_MS, Autosave
+from .recovery import DEFAULT_DELAY_MS, Autosave
 from .window_actions import build_actions
 
 MENU_TITLES = {"file": "&File", "edit": "&Edit", "view": "&View", "canvas": "&Canvas", "help": "&Help"}
@@ -43,7 +43,7 @@ class MainWindow(QMainWindow):
     #: the window is closing for good (changes saved or discarded): stop workers, timers...
     closing = Signal()
 
-    def __init__(self, document: Document | None = None, autosave_interval_ms: int = DEFAULT_INTERVAL_MS,
+    def __init__(self, document: Document | None = None, autosave_delay_ms: int = DEFAULT_DELAY_MS,
                  recovery_folder=None) -> None:
         super().__init__()
         self.setObjectName("main-window")
@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
         for key in ("file", "edit", "view", "canvas"):
             self.menu(key)
         self.panels_menu = self.menu("view").addMenu("&Panels")
-        self.autosave = Autosave(self.document, autosave_interval_ms, recovery_folder, self)
+        self.autosave = Autosave(self.document, autosave_delay_ms, recovery_folder, self)
         self.autosave.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.files = ProjectFiles(self)
         self.tool_bar = self.addToolBar("Tools")
@@ -173,8 +173,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
-        self.autosave.timer.stop()
-        self.autosave.discard()
+        self.autosave.stop()
         settings.save_window_state(self.saveGeometry(), self.saveState())
         self.closing.emit()
         event.accept()

@@ -159,6 +159,9 @@ class ProjectFiles(QObject):
         if missing:
             notes.append(f"{len(missing)} instance(s) are not in the base prompt; they are flagged in the "
                          f"Instances panel (use “Append to base prompt”).")
+        if self.document.layout.background_missing_from_base_prompt():
+            notes.append("The background prompt is not in the base prompt; it is flagged in the Prompts panel "
+                         "(use “Append missing”).")
         if notes:
             QMessageBox.information(self.window, "Imported with notes",
                                     f"Imported {source}.\n\n" + "\n".join(f"• {n}" for n in notes))

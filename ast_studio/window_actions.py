@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QSpinBox, QToolButton, QWidge
 
 from . import icons, settings
 from .canvas.view import BRUSH_SIZES
-from .canvas_size import PRESETS, CanvasSizeDialog
+from .canvas_size import PRESETS, CanvasSizeDialog, ask_to_scale
 from .commands import RemoveInstances, SetCanvasSize, duplicate_instance
 from .panels.instance_list import append_to_base_prompt_command
 
@@ -41,10 +41,19 @@ def _action(window, text, slot=None, shortcut=None, icon=None, tip=None, checkab
     return a
 
 
-def set_canvas_size(window, width: int, height: int) -> None:
+def set_canvas_size(window, width: int, height: int) -> bool:
+    """Resize the canvas (one undo step); with instances drawn, ask whether they scale with it."""
     layout = window.document.layout
-    if (width, height) != (layout.width, layout.height):
-        window.document.undo_stack.push(SetCanvasSize(window.document, width, height))
+    if (width, height) == (layout.width, layout.height):
+        return False
+    drawn = [i for i in layout.instances if not i.is_empty]
+    scale = False
+    if drawn:
+        scale = ask_to_scale(window, len(drawn), (layout.width, layout.height), (width, height))
+        if scale is None:
+            return False
+    window.document.undo_stack.push(SetCanvasSize(window.document, width, height, scale_instances=scale))
+    return True
 
 
 def custom_canvas_size(window) -> None:

@@ -37,7 +37,8 @@ from ast_core.attention import (  # noqa: E402
     build_row_groups,
     modulated_attention,
 )
-from ast_core.schedule import AST_PAPER_FLUX, preset_schedule  # noqa: E402
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX  # noqa: E402
+from ast_core.schedule import preset_schedule  # noqa: E402
 
 HEADS, HEAD_DIM, TEXT = 24, 128, 512
 LAYER = 30  # single block 12: i2i + t2t + i2t instance + attribute, a_inst

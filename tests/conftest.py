@@ -19,3 +19,12 @@ def seed_examples() -> Path:
     """The original demo's colour sketches (see ../shared/seed-examples/README.md)."""
     assert (SEED_EXAMPLES / "beach.png").exists(), SEED_EXAMPLES
     return SEED_EXAMPLES
+
+
+@pytest.fixture(autouse=True)
+def isolated_model_configuration(tmp_path_factory, monkeypatch):
+    """The model configuration (``model.json``) lives in a fresh folder: never the user's own.
+    Subprocesses started by a test inherit it through the environment."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("AST_STUDIO_CONFIG_DIR", str(folder))
+    return folder

@@ -1,18 +1,19 @@
-"""AST attention for diffusers FLUX transformers: exact, memory-light, schedule-driven.
+"""AST attention: the exact, memory-light kernel and the per-generation control.
 
     from ast_core.attention import ModulationInputs, ASTAttention
     inputs = ModulationInputs(segment_masks, text_len, segment_spans, attribute_tokens)
-    ctrl = ASTAttention(transformer, schedule, inputs, timesteps=scheduler_timesteps)
-    with ctrl.installed():
-        pipe(...)
+    ctrl = ASTAttention(schedule, inputs, timesteps, order=architecture.order)
+    with ctrl.installed(architecture, transformer):
+        pipe(..., callback_on_step_end=...)   # calls ctrl.step_finished(i)
+
+The architecture adapters (``ast_core.models``) own the processors; nothing here names a model.
 """
-from .controller import ASTAttention, build_row_groups, flux_attention_modules
+from .controller import ASTAttention, attention_device, build_row_groups
 from .inputs import ModulationInputs
 from .kernel import BlockModulation, RowGroup, modulated_attention
-from .processor import ASTFluxAttnProcessor
 from .tables import TokenTables
 
 __all__ = [
-    "ASTAttention", "ASTFluxAttnProcessor", "BlockModulation", "ModulationInputs", "RowGroup",
-    "TokenTables", "build_row_groups", "flux_attention_modules", "modulated_attention",
+    "ASTAttention", "BlockModulation", "ModulationInputs", "RowGroup", "TokenTables", "attention_device",
+    "build_row_groups", "modulated_attention",
 ]

@@ -1,13 +1,20 @@
-"""Install AST processors on a FluxTransformer2DModel for one generation.
+"""The AST attention control for one generation, on any architecture.
 
-    ctrl = ASTAttention(transformer, schedule, inputs, timesteps=pipe_timesteps)
-    with ctrl.installed():
-        pipe(...)
+    ctrl = ASTAttention(schedule, inputs, timesteps, order=architecture.order)
+    with ctrl.installed(architecture, transformer):     # step 0 until the pipeline says otherwise
+        pipe(..., callback_on_step_end=lambda p, i, t, kw: (ctrl.step_finished(i), {})[1])
 
-The controller prepares the token tables and the step x layer coefficients once, learns the
-current step from the ``timestep`` the pipeline passes to the transformer (a forward
-pre-hook; FLUX passes ``t/1000``), and always restores the original processors and removes
-its hook on exit, also on exceptions and cancellation.
+The controller prepares the token tables and the step x layer coefficients once per
+generation. The current step comes from the pipeline's own step callback
+(:meth:`step_finished`), never from matching timesteps. The architecture adapter installs its
+processors with this controller as their :class:`~ast_core.models.AttentionControl` and always
+restores the originals (also on exceptions and cancellation).
+
+Row groups follow the architecture's joint order (text first or image first) and the
+attention kind: joint and single layers see the whole joint sequence, an image-only
+attention (SD3.5 Medium's ``attn2``) its block's I2I modulation. With a classifier-free
+guidance batch ``[negative, positive]`` only the positive half is modulated; the negative
+half runs the stock attention.
 """
 from __future__ import annotations
 
@@ -16,201 +23,210 @@ import logging
 from collections import Counter
 from typing import Any, Callable, Iterator, Sequence
 
-import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ast_core.schedule import KINDS, LayerPlan, Schedule
 
 from .inputs import ModulationInputs
-from .kernel import BlockModulation, RowGroup
-from .processor import ASTFluxAttnProcessor
+from .kernel import BlockModulation, RowGroup, modulated_attention
 from .tables import TokenTables
 
 log = logging.getLogger(__name__)
+
+TEXT_FIRST, IMAGE_FIRST = "text_first", "image_first"
+IMAGE_ONLY = "image"  # the attention kind of an image-only module
 
 Probe = Callable[[int, "int | None", torch.Tensor, torch.Tensor, torch.Tensor,
                   "list[RowGroup] | None"], None]
 
 
-def flux_attention_modules(transformer: torch.nn.Module) -> list[torch.nn.Module]:
-    """The attention modules of a FLUX transformer in layer order (double, then single)."""
-    try:
-        double = [blk.attn for blk in transformer.transformer_blocks]
-        single = [blk.attn for blk in transformer.single_transformer_blocks]
-    except AttributeError as exc:
-        raise ValueError(
-            "transformer: expected a FluxTransformer2DModel (transformer_blocks and "
-            f"single_transformer_blocks), got {type(transformer).__name__}"
-        ) from exc
-    return double + single
+def _spans(order: str, text_len: int, image_len: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    if order == TEXT_FIRST:
+        return (0, text_len), (text_len, text_len + image_len)
+    if order == IMAGE_FIRST:
+        return (image_len, image_len + text_len), (0, image_len)
+    raise ValueError(f"order: expected {TEXT_FIRST!r} or {IMAGE_FIRST!r}, got {order!r}")
 
 
-def build_row_groups(plan: LayerPlan, coef: dict[str, float],
-                     tables: TokenTables) -> list[RowGroup] | None:
+def build_row_groups(plan: LayerPlan, coef: dict[str, float], tables: TokenTables,
+                     order: str = TEXT_FIRST, kind: str = "joint") -> list[RowGroup] | None:
     """Kernel row groups for one layer plan and per-kind strengths ``w * curve(step)``.
 
-    Returns None when nothing acts (the caller then uses the stock attention path).
+    ``order`` places the text and image rows of the joint sequence; ``kind="image"`` is an
+    image-only attention (its sequence is the image tokens, I2I acts alone). Returns None
+    when nothing acts (the caller then uses the stock attention path).
     """
     tab = tables
-    T, N = tab.text_len, tab.text_len + tab.image_len
+    if kind == IMAGE_ONLY:
+        if not (plan.i2i and coef["i2i"] != 0.0):
+            return None
+        hw = (0, tab.image_len)
+        return [RowGroup(hw, [BlockModulation(
+            hw, tab.row_factor(plan.i2i_row_factor) * coef["i2i"], tab.image_members,
+            tab.image_members.t())])]
+    text, image = _spans(order, tab.text_len, tab.image_len)
     text_blocks: list[BlockModulation] = []
     image_blocks: list[BlockModulation] = []
     if plan.t2t and coef["t2t"] != 0.0:
         text_blocks.append(BlockModulation(
-            (0, T), tab.a_txt * coef["t2t"], tab.text_members, tab.text_members.t(),
-            identity=True))
+            text, tab.a_txt * coef["t2t"], tab.text_members, tab.text_members.t(),
+            identity=True, binary=True))
     if plan.i2t and coef["i2t"] != 0.0:
         image_blocks.append(BlockModulation(
-            (0, T), tab.row_factor(plan.i2t_row_factor) * coef["i2t"], tab.image_members,
+            text, tab.row_factor(plan.i2t_row_factor) * coef["i2t"], tab.image_members,
             tab.i2t_columns(plan.i2t_maps)))
     if plan.i2i and coef["i2i"] != 0.0:
         image_blocks.append(BlockModulation(
-            (T, N), tab.row_factor(plan.i2i_row_factor) * coef["i2i"], tab.image_members,
+            image, tab.row_factor(plan.i2i_row_factor) * coef["i2i"], tab.image_members,
             tab.image_members.t()))
     if not text_blocks and not image_blocks:
         return None
-    return [RowGroup((0, T), text_blocks), RowGroup((T, N), image_blocks)]
+    groups = [RowGroup(text, text_blocks), RowGroup(image, image_blocks)]
+    return sorted(groups, key=lambda g: g.rows[0])
 
 
 class ASTAttention:
-    """AST modulation controller for one generation (see the module docstring).
+    """AST modulation for one generation (see the module docstring).
 
-    ``probe`` (optional, for diagnostics and tests) is called after every attention call with
-    ``(layer, step, query, key, value, row_groups or None)``; while a probe is set every
-    layer computes its own projections instead of delegating to the original processor.
+    ``structure`` is the transformer's layer structure (the schedule is mapped onto it by
+    relative depth when it was written for another). ``guidance_batch``: the transformer
+    gets ``[negative, positive]`` halves and only the positive one is modulated.
+    ``probe`` (optional, diagnostics and tests) is called after every attention call with
+    ``(layer, step, query, key, value, row_groups or None)``; while a probe is set every layer
+    computes its own projections instead of delegating to the original processor.
     """
 
     def __init__(
         self,
-        transformer: torch.nn.Module,
         schedule: Schedule,
         inputs: ModulationInputs,
         timesteps: Sequence[float],
         *,
+        order: str = TEXT_FIRST,
+        structure=None,
+        guidance_batch: bool = False,
         chunk_rows: int | None = None,
         probe: Probe | None = None,
+        device: torch.device | str = "cpu",
     ) -> None:
-        self.transformer = transformer
-        modules = flux_attention_modules(transformer)
-        num_double = len(transformer.transformer_blocks)
-        num_single = len(transformer.single_transformer_blocks)
-        if (schedule.num_double, schedule.num_single) != (num_double, num_single):
-            log.warning(
-                "schedule has %d+%d layers, the model %d+%d: mapping it by relative position",
-                schedule.num_double, schedule.num_single, num_double, num_single,
-            )
-            schedule = schedule.for_depth(num_double, num_single)
+        _spans(order, 1, 1)  # validates the order
+        if structure is not None and tuple(structure) != schedule.structure:
+            log.info("schedule written for %s, the model has %s: mapping it by relative depth",
+                     schedule.structure, tuple(structure))
+            schedule = schedule.for_structure(structure)
         else:
             schedule = schedule.copy()  # edits during the run do not change it
         self.schedule = schedule
-        self.modules = modules
         self.inputs = inputs
+        self.order = order
+        self.guidance_batch = guidance_batch
         self.timesteps = [float(t) for t in timesteps]
         if not self.timesteps:
             raise ValueError("timesteps: the run needs at least one step")
         self.chunk_rows = chunk_rows  # None: the kernel picks by sequence length
         self.probe = probe
-        try:
-            device = next(transformer.parameters()).device
-        except StopIteration:  # pragma: no cover - a transformer always has weights
-            device = torch.device("cpu")
         self.tables = TokenTables(inputs, schedule.sizereg_image, schedule.sizereg_text, device)
         # [steps, layers] effective coefficient per kind (before the row factor)
         self.coefficients = {k: schedule.coefficient_table(k, self.timesteps) for k in KINDS}
         self.plans = schedule.layer_plans()
         self.step: int | None = None
         self.calls: Counter[str] = Counter()
-        self._groups: dict[tuple[int, int], list[RowGroup] | None] = {}
-        self._hook: Any = None
-        self._installed: list[tuple[torch.nn.Module, Any]] = []
+        self._groups: dict[tuple[int, int, str], list[RowGroup] | None] = {}
 
     # ------------------------------------------------------------------ steps
     def set_step(self, step: int | None) -> None:
-        """Force the current step (0-based), or None for plain attention."""
+        """Set the current step (0-based), or None for plain attention."""
         if step is not None and not 0 <= step < len(self.timesteps):
             raise ValueError(f"step: {step} is outside 0..{len(self.timesteps) - 1}")
         if step != self.step:
             self._groups.clear()
         self.step = step
 
-    def step_for_timestep(self, t: float) -> int | None:
-        """0-based step whose scheduler timestep matches ``t`` (0..1000 scale), else None."""
-        ts = np.asarray(self.timesteps)
-        i = int(np.argmin(np.abs(ts - t)))
-        tolerance = max(0.5, 0.01 * abs(ts[i]))  # bf16 timesteps are rounded
-        return i if abs(ts[i] - t) <= tolerance else None
-
-    def _pre_forward(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
-        t = kwargs.get("timestep")
-        if t is None and len(args) > 3:
-            t = args[3]
-        if t is None:
-            self.set_step(None)
-            return
-        value = float(torch.as_tensor(t).reshape(-1)[0].float()) * 1000.0
-        step = self.step_for_timestep(value)
-        if step is None:
-            log.warning("AST: timestep %.3f is not one of the run's timesteps; plain attention",
-                        value)
-        self.set_step(step)
+    def step_finished(self, index: int) -> None:
+        """The pipeline's step callback: step ``index`` is done, the next one runs next."""
+        nxt = index + 1
+        self.set_step(nxt if nxt < len(self.timesteps) else None)
 
     # ------------------------------------------------------------------ plans
-    def row_groups(self, layer: int) -> list[RowGroup] | None:
-        """Row groups for ``layer`` on the current step, or None where nothing acts."""
+    def row_groups(self, layer: int, kind: str = "joint") -> list[RowGroup] | None:
+        """Row groups for schedule ``layer`` (attention ``kind``) on the current step, or None."""
         if self.step is None:
             return None
-        key = (self.step, layer)
+        key = (self.step, layer, kind)
         if key not in self._groups:
-            self._groups[key] = self._build_groups(self.step, layer)
+            coef = {k: float(self.coefficients[k][self.step, layer]) for k in KINDS}
+            self._groups[key] = build_row_groups(self.plans[layer], coef, self.tables, self.order, kind)
         return self._groups[key]
 
-    def _build_groups(self, step: int, layer: int) -> list[RowGroup] | None:
-        coef = {k: float(self.coefficients[k][step, layer]) for k in KINDS}
-        return build_row_groups(self.plans[layer], coef, self.tables)
-
-    def check_sequence(self, layer: int, seq_len: int, text_len: int | None) -> None:
+    def check_sequence(self, layer: int, seq_len: int, kind: str) -> None:
         tab = self.tables
-        if text_len is not None and text_len != tab.text_len:
+        expected = tab.image_len if kind == IMAGE_ONLY else tab.text_len + tab.image_len
+        if seq_len != expected:
+            what = f"{tab.image_len} image tokens" if kind == IMAGE_ONLY else \
+                f"{tab.text_len} text + {tab.image_len} image tokens"
             raise ValueError(
-                f"AST layer {layer}: the prompt has {text_len} text tokens but the modulation "
-                f"inputs were prepared for text_len={tab.text_len}"
-            )
-        if seq_len != tab.text_len + tab.image_len:
-            raise ValueError(
-                f"AST layer {layer}: joint sequence has {seq_len} tokens, expected "
-                f"{tab.text_len} text + {tab.image_len} image tokens (check the image size "
-                "and the segment masks' token grid)"
-            )
+                f"AST layer {layer}: the attention sequence has {seq_len} tokens, expected {what} "
+                "(check the image size, the text length and the segment masks' token grid)")
+
+    # ------------------------------------------------------------------ AttentionControl
+    def acts(self, layer) -> bool:
+        if self.probe is not None:
+            return True
+        groups = self.row_groups(layer.layer, layer.kind)
+        if groups is None:
+            self.calls["stock"] += 1
+        return groups is not None
+
+    def attend(self, layer, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+               attention_mask: torch.Tensor | None) -> torch.Tensor:
+        self.check_sequence(layer.layer, query.shape[1], layer.kind)
+        groups = self.row_groups(layer.layer, layer.kind)
+        if groups is None:
+            self.calls["stock"] += 1
+            out = _stock(query, key, value, attention_mask)
+        else:
+            self.calls["modulated"] += 1
+            out = self._modulated(query, key, value, groups, attention_mask)
+        if self.probe is not None:
+            self.probe(layer.layer, self.step, query, key, value, groups)
+        return out
+
+    def _modulated(self, query, key, value, groups, attention_mask) -> torch.Tensor:
+        if not self.guidance_batch:
+            return modulated_attention(query, key, value, groups, attn_mask=attention_mask,
+                                       chunk_rows=self.chunk_rows)
+        half = query.shape[0] // 2
+        if attention_mask is not None:
+            raise ValueError("AST: an attention mask with a guidance batch is not supported")
+        out = torch.empty(query.shape[:-1] + (value.shape[-1],), dtype=query.dtype, device=query.device)
+        out[:half] = _stock(query[:half], key[:half], value[:half], None)
+        out[half:] = modulated_attention(query[half:], key[half:], value[half:], groups,
+                                         chunk_rows=self.chunk_rows)
+        return out
 
     # ------------------------------------------------------------------ install
-    def install(self) -> None:
-        if self._installed:
-            raise RuntimeError("AST processors are already installed")
-        try:
-            for layer, module in enumerate(self.modules):
-                original = module.processor
-                self._installed.append((module, original))
-                module.set_processor(ASTFluxAttnProcessor(self, layer, original))
-            self._hook = self.transformer.register_forward_pre_hook(
-                self._pre_forward, with_kwargs=True)
-        except BaseException:
-            self.uninstall()
-            raise
-
-    def uninstall(self) -> None:
-        """Restore every original processor and remove the step hook (idempotent)."""
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
-        while self._installed:
-            module, original = self._installed.pop()
-            module.set_processor(original)
-        self.set_step(None)
-
     @contextlib.contextmanager
-    def installed(self) -> Iterator["ASTAttention"]:
-        self.install()
+    def installed(self, architecture, transformer) -> Iterator["ASTAttention"]:
+        """The adapter's processors with this control, from step 0; originals always restored."""
+        self.set_step(0)
         try:
-            yield self
+            with architecture.controlled(transformer, self):
+                yield self
         finally:
-            self.uninstall()
+            self.set_step(None)
+
+
+def _stock(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+           attention_mask: torch.Tensor | None) -> torch.Tensor:
+    """Plain attention, ``[B, N, H, D]`` in and out (as the stock processors compute it)."""
+    out = F.scaled_dot_product_attention(query.transpose(1, 2), key.transpose(1, 2),
+                                         value.transpose(1, 2), attn_mask=attention_mask)
+    return out.transpose(1, 2)
+
+
+def attention_device(transformer: Any) -> torch.device:
+    try:
+        return next(transformer.parameters()).device
+    except StopIteration:  # pragma: no cover - a transformer always has weights
+        return torch.device("cpu")

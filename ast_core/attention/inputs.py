@@ -11,12 +11,12 @@ class ModulationInputs:
     """Segments on the image token grid and their token spans in the base prompt.
 
     * ``segment_masks``: bool ``[S, h*w]``; row 0 is the background, rows ``1..K`` the
-      instances; the token grid is flattened row-major as FLUX packs latents. Rows may
+      instances; the token grid is flattened row-major, as the models pack latents. Rows may
       overlap and pixels may be in no segment: the formulas count memberships as given.
-    * ``text_len``: ``T``, the T5 sequence length of the run (text tokens come first in
-      FLUX's joint sequence).
-    * ``segment_spans``: per segment, the T5 token indices of its span inside the base
-      prompt (background = index 0, may be empty).
+    * ``text_len``: ``T``, the rows of the joint sequence's text block (every encoder's rows;
+      where they sit in the joint sequence is the architecture's order, not this object's).
+    * ``segment_spans``: per segment, its rows in the text block (background = index 0, may
+      be empty; with several encoders, the span in each encoder's rows).
     * ``attribute_tokens``: per segment, the subset of its span that are attribute words
       (``[]`` for the background and for instances without attributes).
     """

@@ -37,7 +37,10 @@ class BlockModulation:
 
     ``columns`` = ``(start, end)`` key tokens of the block; ``coef`` ``[R]`` is
     ``c = a[i] * w * treg`` for each row of the group; ``M[i, j] = row_members[i] @
-    col_members[:, j]`` (+1 on the diagonal when ``identity``, for T2T).
+    col_members[:, j]`` (+1 on the diagonal when ``identity``). With ``binary`` the map is
+    set, not summed: ``M[i, j] = 1`` where that sum is positive, else 0 (the method's T2T
+    map: a token's own entry and every token sharing a segment span with it are 1, also
+    where spans overlap).
     """
 
     columns: tuple[int, int]
@@ -45,6 +48,7 @@ class BlockModulation:
     row_members: torch.Tensor
     col_members: torch.Tensor
     identity: bool = False
+    binary: bool = False
 
 
 @dataclass
@@ -59,18 +63,25 @@ def _compute_dtype(t: torch.Tensor) -> torch.dtype:
     return t.dtype if t.dtype in (torch.float32, torch.float64) else torch.float32
 
 
+def block_map(block: BlockModulation, r0: int, r1: int, group_start: int,
+              dtype: torch.dtype) -> torch.Tensor:
+    """``M[i, block columns]`` for rows ``r0..r1`` (absolute) of the group."""
+    lo, hi = r0 - group_start, r1 - group_start
+    m = block.row_members[lo:hi].to(dtype) @ block.col_members.to(dtype)
+    if block.identity:
+        # the diagonal of the joint sequence, i.e. query row i meets key column i
+        m.diagonal(r0 - block.columns[0]).add_(1.0)
+    if block.binary:
+        m = (m > 0).to(dtype)
+    return m
+
+
 def _scaled_map(block: BlockModulation, r0: int, r1: int, group_start: int,
                 dtype: torch.dtype) -> torch.Tensor:
     """``c[i] * M[i, block columns]`` for rows ``r0..r1`` (absolute) of the group."""
     lo, hi = r0 - group_start, r1 - group_start
     coef = block.coef[lo:hi].to(dtype)
-    weighted = block.row_members[lo:hi].to(dtype) * coef[:, None]
-    cm = weighted @ block.col_members.to(dtype)
-    if block.identity:
-        c0 = block.columns[0]
-        idx = torch.arange(r1 - r0, device=cm.device)
-        cm[idx, idx + (r0 - c0)] += coef
-    return cm
+    return block_map(block, r0, r1, group_start, dtype).mul_(coef[:, None])
 
 
 def modulate_scores_chunk(
@@ -106,6 +117,7 @@ class _BlockPlan:
     col_members: torch.Tensor        # [S, c1 - c0]
     neg_coef: torch.Tensor           # [C, 1]  -log2(e) c[i]
     diag: tuple[int, torch.Tensor] | None  # identity part: (diagonal offset, log2(e) c)
+    dense: torch.Tensor | None = None  # [C, c1 - c0] log2(e) c M, for binary (set) maps
 
 
 @dataclass
@@ -126,6 +138,13 @@ def _chunk_plan(group: RowGroup, r0: int, r1: int, n: int, dtype: torch.dtype) -
         coef = blk.coef[lo:hi].to(dtype) * LOG2E
         members = blk.row_members[lo:hi].to(dtype)
         cols = blk.col_members.to(dtype).contiguous()
+        if blk.binary:
+            # a set map is built once per chunk (it is small: text x text for T2T)
+            dense = block_map(blk, r0, r1, group.rows[0], dtype).mul_(coef[:, None])
+            bound = max(bound, float(coef.abs().max()) * 2.0)
+            blocks.append(_BlockPlan(blk.columns, members, cols, (-coef)[:, None].contiguous(),
+                                     None, dense.contiguous()))
+            continue
         diag = (r0 - blk.columns[0], coef) if blk.identity else None
         # |c (M - P)| <= |c| (max M + 1), max M <= sum_s |row_s| max_j |col_s,j| (+1 identity)
         m_max = float((members.abs() @ cols.abs().amax(1)).max()) + (1.0 if blk.identity else 0.0)
@@ -191,6 +210,9 @@ def _modulated_chunk(qh: torch.Tensor, kh: torch.Tensor, vh: torch.Tensor, o: to
         c0, c1 = blk.columns
         sb = s[:, c0:c1]
         sb.addcmul_(e[:, c0:c1], blk.neg_coef[:c] / total)             # - c P
+        if blk.dense is not None:
+            sb.add_(blk.dense[:c])                                      # + c M (set map)
+            continue
         torch.addmm(sb, blk.weighted_rows[:c], blk.col_members, out=sb)  # + c M
         if blk.diag is not None:
             offset, coef = blk.diag

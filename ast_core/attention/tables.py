@@ -18,7 +18,9 @@ class TokenTables:
 
     * ``image_members`` ``[hw, S]``: ``m_s[i]`` as 0/1 floats (S = background + K).
     * ``a_img`` / ``a_inst`` ``[hw]`` and ``a_txt`` ``[T]``: the method's row size factors.
-    * ``text_members`` ``[T, S]``: ``t in span_s``; ``t2t_map`` ``[T, T]`` = I + span x span.
+    * ``text_members`` ``[T, S]``: ``t in span_s``; ``t2t_map`` ``[T, T]``: 1 where ``t == u`` or
+      ``t`` and ``u`` share a segment span, else 0 (the demo *sets* these entries:
+      ``eye(T)``, then ``1`` on every ``span x span`` block; overlapping spans stay 1).
     * ``i2t_columns(maps)`` ``[S, T]``: for segment rows, which text columns the selected I2T
       maps light up (background map only on row 0, instance/attribute maps on rows 1..K).
     """
@@ -45,9 +47,11 @@ class TokenTables:
             if span:
                 text_members[span, s] = 1.0
         self.text_members = text_members
-        span_sizes = text_members.sum(0)
-        self.t2t_map = torch.eye(T, dtype=f32, device=device) + text_members @ text_members.t()
-        self.a_txt = 1.0 - sizereg_text * (1.0 + text_members @ span_sizes) / T
+        same_span = (text_members @ text_members.t()) > 0
+        same_span |= torch.eye(T, dtype=torch.bool, device=device)
+        self.t2t_map = same_span.to(f32)
+        # a_txt = 1 - sizereg_text * rowsum(M_tt) / T: |span| inside one span, 1 outside
+        self.a_txt = 1.0 - sizereg_text * self.t2t_map.sum(1) / T
 
         self._map_columns: dict[str, torch.Tensor] = {}
         background = torch.zeros(S, T, dtype=f32, device=device)

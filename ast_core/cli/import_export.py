@@ -197,7 +197,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", **force)
     p.set_defaults(func=cmd_import_seed)
 
-    p = sub.add_parser("import-boxes", help="Regional-Prompting-FLUX box list JSON -> project",
+    p = sub.add_parser("import-boxes", help="regional-prompting box list JSON (its public examples' format) -> project",
                        description="Regions become rectangular instances whose prompts are the region descriptions. "
                                    "AST needs each instance's text inside the base prompt: --append-to-base adds the "
                                    "missing descriptions to it.")
@@ -230,7 +230,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("export-masks", help="project -> one mask PNG per instance + background + masks.json",
                        description="Masks are exclusive by z-order (an overlapped pixel belongs to the upper "
-                                   "instance); --grid gives another grid, e.g. 64x64 for FLUX tokens at 1024x1024.")
+                                   "instance); --grid gives another grid, e.g. 64x64 for the transformer's 16-pixel tokens at 1024x1024.")
     p.add_argument("project", metavar="PROJECT.astproj")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--grid", metavar="WxH", help="mask grid in cells (default: the canvas pixels)")

@@ -9,7 +9,6 @@ from pathlib import Path
 from .errors import CommandError
 from .quiet import quiet_libraries
 
-DEFAULT_MODEL = "black-forest-labs/FLUX.1-dev"
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 
 
@@ -18,6 +17,12 @@ def _size(text: str) -> tuple[int, int]:
     if not m:
         raise argparse.ArgumentTypeError(f"size must look like 1024x768, got {text!r}")
     return int(m.group(1)), int(m.group(2))
+
+
+def _builtins():
+    from ..models import FAMILIES
+
+    return [f for f in FAMILIES.values() if f.builtin]
 
 
 def _warn(messages) -> None:
@@ -37,6 +42,28 @@ def _project_generation(settings: dict) -> dict:
     if isinstance(settings, dict) and isinstance(settings.get("seed"), int) and "seed" not in out:
         out["seed"] = settings["seed"]  # importers store the seed at the top level
     return out
+
+
+def _model_choice(args) -> tuple[str, str, str, bool, str]:
+    """(source, device, dtype, cpu_offload, hint on failure): ``--model`` and the flags when given,
+    else the model configured in the studio's Model settings, else the default built-in model (with a note)."""
+    from ..models import DEFAULT_FAMILY
+    from ..models.configuration import configuration_path, configured_model
+
+    if args.model is not None:
+        builtin = any(args.model == f.name for f in _builtins())
+        return (args.model, args.device or "auto", args.dtype or "auto", args.cpu_offload,
+                "" if builtin else f" (--model {DEFAULT_FAMILY} renders with the built-in test model)")
+    config, note = configured_model()
+    if note:
+        print(f"ast-studio render: note: {note} (or give --model)", file=sys.stderr)
+    if config.missing_location():
+        raise CommandError(f"the configured model: {config.missing_location()} (stored in "
+                           f"{configuration_path()}), or give --model")
+    hint = (f" (the model configured in {configuration_path()}; --model chooses another, --model {DEFAULT_FAMILY} "
+            f"the built-in test model)")
+    return (config.load_source(), args.device or config.device, args.dtype or config.dtype,
+            args.cpu_offload or config.cpu_offload, hint)
 
 
 def cmd_render(args) -> int:
@@ -66,7 +93,7 @@ def cmd_render(args) -> int:
     from ..generate import GenerationSettings, PromptError, SettingsError, generate, prepare
     from ..generation.mask_files import save_masks
     from ..out_of_memory import free_memory, is_out_of_memory, out_of_memory_advice
-    from ..generation.png_text import save_png
+    from ..provenance import save_png
     from ..models import ModelLoadError, load_model
     from ..schedule import Schedule
 
@@ -82,10 +109,10 @@ def cmd_render(args) -> int:
     except (SettingsError, ValueError) as e:
         raise CommandError(f"{args.project}: {e}") from None
 
+    source, device, dtype, cpu_offload, hint = _model_choice(args)
     try:
-        model = load_model(args.model, device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload)
+        model = load_model(source, device=device, dtype=dtype, cpu_offload=cpu_offload)
     except ModelLoadError as e:
-        hint = " (or use --model tiny-flux for the built-in test model)" if args.model == DEFAULT_MODEL else ""
         raise CommandError(f"{e}{hint}") from None
 
     layout = project.layout
@@ -93,9 +120,9 @@ def cmd_render(args) -> int:
         if masks_dir is not None:
             _, plan = prepare(layout, settings, model)
             if plan.analysis is None and not plan.empty:
-                # method "none": still show the token roles AST would use when they can be computed
+                # a method without spans: still show the token roles when they can be computed
                 try:
-                    _, plan = prepare(layout, GenerationSettings(**{**values, "method": "ast"}), model)
+                    _, plan = prepare(layout, settings, model, with_text=True)
                 except PromptError:
                     pass
             written = save_masks(plan, masks_dir)
@@ -127,23 +154,30 @@ def cmd_render(args) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render", help="generate an image from a .astproj project (headless)",
-        description="Render a project's layout with FLUX under the AST attention modulation. Settings not given "
+        description="Render a project's layout with a diffusion transformer under a layout control method. Settings not given "
         "here come from the project (steps, guidance, seed, method; size = canvas size), then from the model.",
     )
     p.add_argument("project", metavar="PROJECT.astproj")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
-    p.add_argument("--model", default=DEFAULT_MODEL,
-                   help=f"tiny-flux (built in), a diffusers folder, or a Hugging Face id in the local cache "
-                   f"(default {DEFAULT_MODEL})")
-    p.add_argument("--method", choices=("ast", "none"), default=None, help="ast (default) or none (stock FLUX)")
+    from ..methods import METHODS
+    from ..models import DEFAULT_FAMILY
+
+    p.add_argument("--model", default=None,
+                   help=f"a built-in model ({', '.join(f.name for f in _builtins())}), a diffusers folder, or a "
+                   f"Hugging Face id in the local cache (default: the model chosen in the studio's Model settings, "
+                   f"else {DEFAULT_FAMILY})")
+    p.add_argument("--method", choices=list(METHODS), default=None,
+                   help="; ".join(f"{m.name}: {m.label}" for m in METHODS.values()) + " (default: the project's, else ast)")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--size", type=_size, default=None, metavar="WxH", help="image size (default: canvas size)")
     p.add_argument("--save-masks", metavar="DIR", default=None,
                    help="write the token-grid masks used (PNG per segment) and token_roles.json")
-    p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
-    p.add_argument("--dtype", default="auto", help="auto (bf16 on cuda, fp16 on mps, f32 on cpu), bf16, fp16, f32")
+    p.add_argument("--device", default=None, help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps "
+                   "(default: the configured model's, else auto)")
+    p.add_argument("--dtype", default=None, help="auto (bf16 on cuda, fp16 on mps, f32 on cpu), bf16, fp16, f32 "
+                   "(default: the configured model's, else auto)")
     p.add_argument("--cpu-offload", action="store_true", help="keep only the running model part on the GPU")
     p.add_argument("--force", action="store_true", help="replace OUT.png if it exists")
     p.set_defaults(func=cmd_render)

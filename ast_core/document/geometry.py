@@ -96,6 +96,11 @@ def translate(geom: BaseGeometry, dx: float, dy: float) -> Polygon | MultiPolygo
     return polygons_only(shapely.affinity.translate(geom, dx, dy)) if not geom.is_empty else empty()
 
 
+def scale(geom: BaseGeometry, sx: float, sy: float) -> Polygon | MultiPolygon:
+    """``geom`` stretched by ``sx`` and ``sy`` about the canvas origin (a resized canvas)."""
+    return polygons_only(shapely.affinity.scale(geom, sx, sy, origin=(0, 0))) if not geom.is_empty else empty()
+
+
 def simplify(geom: BaseGeometry, tolerance: float) -> Polygon | MultiPolygon:
     return polygons_only(geom.simplify(tolerance, preserve_topology=True))
 

@@ -91,13 +91,20 @@ class Layout:
 
         A character-level check for the editor; the engine does the exact token-level match.
         """
-        base = " ".join(self.base_prompt.lower().split())
-        out = []
-        for inst in self.instances:
-            text = " ".join(inst.prompt.lower().split()).rstrip(".")
-            if not text or text not in base:
-                out.append(inst)
-        return out
+        return [inst for inst in self.instances if not self.in_base_prompt(inst.prompt)]
+
+    def background_missing_from_base_prompt(self) -> bool:
+        """True when there is a background prompt and its text is not in the base prompt.
+
+        The method needs the background's tokens inside the base prompt, exactly like an
+        instance's (an empty background prompt is allowed: it then has no tokens).
+        """
+        return bool(self.background_prompt.strip()) and not self.in_base_prompt(self.background_prompt)
+
+    def in_base_prompt(self, text: str) -> bool:
+        """Whether ``text`` occurs in the base prompt, ignoring case, runs of spaces and a final period."""
+        needle = " ".join(text.lower().split()).rstrip(".")
+        return bool(needle) and needle in " ".join(self.base_prompt.lower().split())
 
     def used_colours(self) -> list[str]:
         return [i.color for i in self.instances]

@@ -2,9 +2,9 @@
 from .metadata import build_metadata, job_from_metadata
 from .plan import GenerationPlan, plan_generation
 from .settings import METHODS, GenerationSettings, SettingsError
-from .steps import Cancelled, StepInfo, unpack
+from .steps import Cancelled, StepInfo
 
 __all__ = [
     "Cancelled", "GenerationPlan", "GenerationSettings", "METHODS", "SettingsError", "StepInfo", "build_metadata",
-    "job_from_metadata", "plan_generation", "unpack",
+    "job_from_metadata", "plan_generation"
 ]

@@ -26,12 +26,12 @@ def save_masks(plan: GenerationPlan, folder: str | Path) -> list[Path]:
     cols, rows = plan.grid
     doc: dict = {
         "image_size": [plan.width, plan.height],
-        "token_grid": {"cols": cols, "rows": rows, "order": "row-major (as FLUX packs latents)"},
+        "token_grid": {"cols": cols, "rows": rows, "order": "row-major (as the model packs latents)"},
         "segments": [],
         "text_tokens": [],
     }
     if plan.empty:
-        doc["note"] = "no visible instance has an area: the render is plain FLUX, no masks are used"
+        doc["note"] = "no visible instance has an area: the render is the plain model, no masks are used"
     else:
         masks = plan.segment_masks().numpy().reshape(-1, rows, cols)
         segs = plan.analysis.segments if plan.analysis is not None else None
@@ -46,17 +46,24 @@ def save_masks(plan: GenerationPlan, folder: str | Path) -> list[Path]:
                 entry.update(instance_id=inst.id, prompt=inst.prompt)
             if segs is not None:
                 s = segs[k]
-                toks = plan.analysis.tokens
-                entry.update(
-                    prompt=s.prompt, span=s.span, span_tokens=[toks[t] for t in s.span], match=s.match,
-                    attribute_tokens=s.attribute_tokens, attribute_words=s.attribute_words,
-                    instance_tokens=s.instance_tokens if k > 0 else [],
-                )
+                entry.update(prompt=s.prompt, match=s.match, attribute_words=s.attribute_words,
+                             text_rows=plan.analysis.segment_rows()[k],
+                             attribute_rows=plan.analysis.attribute_rows()[k], parts={})
+                for part, analysis in zip(plan.analysis.layout.parts, plan.analysis.parts):
+                    ps, toks = analysis.segments[k], analysis.tokens
+                    entry["parts"][part.name] = {
+                        "span": ps.span, "span_tokens": [toks[t] for t in ps.span],
+                        "attribute_tokens": ps.attribute_tokens,
+                        "instance_tokens": ps.instance_tokens if k > 0 else [],
+                        "rows_start": part.offset + part.bos,
+                    }
             doc["segments"].append(entry)
         if plan.analysis is not None:
+            doc["text_parts"] = [{"name": p.name, "rows_start": p.offset, "rows": p.length,
+                                  "start_tokens": p.bos, "truncated": a.truncated}
+                                 for p, a in zip(plan.analysis.layout.parts, plan.analysis.parts)]
             doc["text_tokens"] = plan.analysis.token_roles()
-            doc["text_length"] = plan.analysis.max_length
-            doc["truncated"] = plan.analysis.truncated
+            doc["text_length"] = plan.analysis.text_len
     path = folder / ROLES_FILE
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)

@@ -34,8 +34,8 @@ def layout_dict(layout: Layout) -> dict[str, Any]:
     return layout_to_dict(layout)
 
 
-def build_metadata(*, model, settings: GenerationSettings, schedule, layout: Layout, plan, warnings: list[str],
-                   timesteps: list[float], method_used: str) -> dict[str, Any]:
+def build_metadata(*, model, settings: GenerationSettings, run, layout: Layout, plan, warnings: list[str],
+                   timesteps: list[float]) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "app": "ast-studio",
@@ -44,8 +44,8 @@ def build_metadata(*, model, settings: GenerationSettings, schedule, layout: Lay
         "settings": settings.to_dict(),
         "seed": settings.seed,
         "method": settings.method,
-        "method_used": method_used,  # "ast", or "none" when the layout had nothing to modulate
-        "schedule": schedule.to_dict() if schedule is not None else None,
+        "method_used": run.used,  # the method that shaped the image ("none" when the layout had nothing)
+        "schedule": run.record.get("schedule"),
         "layout": layout_dict(layout),
         "segments": plan.summary() if plan is not None else [],
         "timesteps": [round(float(t), 6) for t in timesteps],

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..methods import METHODS, MethodParameterError, method
 from ..models.families import ModelFamily
+from ..schedule.timesteps import steps_to_run
 
-METHODS = ("ast", "none")
 MAX_SEED = 2**63 - 1
 MAX_SIDE = 4096
 MIN_SIDE = 64
 MAX_STEPS = 500
 MAX_IMAGES = 16
-MAX_T5_LENGTH = 512  # FLUX's T5 positions
+MAX_T5_LENGTH = 512  # T5 text tokens the pipelines accept
 
 
 class SettingsError(ValueError):
@@ -23,7 +24,8 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class GenerationSettings:
     """``None`` means: the layout's size, the model family's default steps/guidance/sequence length,
-    a fresh random seed (recorded in the result's metadata)."""
+    a fresh random seed (recorded in the result's metadata). ``method_parameters`` are the
+    method's own typed parameters (``ast_core.methods``; the AST schedule travels separately)."""
 
     width: int | None = None
     height: int | None = None
@@ -33,6 +35,7 @@ class GenerationSettings:
     method: str = "ast"
     max_sequence_length: int | None = None
     num_images: int = 1
+    method_parameters: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, pixels_per_token: int = 16) -> "GenerationSettings":
         for name in ("width", "height"):
@@ -59,6 +62,12 @@ class GenerationSettings:
                 raise SettingsError(f"seed must be between 0 and {MAX_SEED}, got {self.seed}")
         if self.method not in METHODS:
             raise SettingsError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if not isinstance(self.method_parameters, dict):
+            raise SettingsError(f"method_parameters must be an object, got {self.method_parameters!r}")
+        try:
+            method(self.method).check_parameters(self.method_parameters)
+        except MethodParameterError as e:
+            raise SettingsError(str(e)) from None
         if self.max_sequence_length is not None:
             _whole(self.max_sequence_length, "max_sequence_length")
             if not 8 <= self.max_sequence_length <= MAX_T5_LENGTH:
@@ -77,10 +86,11 @@ class GenerationSettings:
             self,
             width=self.width if self.width is not None else layout_size[0],
             height=self.height if self.height is not None else layout_size[1],
-            steps=self.steps if self.steps is not None else family.default_steps,
+            steps=steps_to_run(self.steps, family),
             guidance=float(self.guidance if self.guidance is not None else family.default_guidance),
             seed=self.seed if self.seed is not None else secrets.randbelow(2**32),
             max_sequence_length=self.max_sequence_length or family.max_sequence_length,
+            method_parameters=method(self.method).check_parameters(self.method_parameters),
         )
         return out.validate(family.pixels_per_token)
 

@@ -1,8 +1,11 @@
-"""Per-step reporting and cancelling inside the FLUX denoising loop.
+"""Per-step reporting, cancelling and the method's step clock inside the denoising loop.
 
-The transformer's velocity ``v`` is captured by a forward hook (with the latents it was
-given), so the clean-image prediction of step ``i`` is exact:
-``x0 = x_t - sigma_t * v`` (flow matching: ``x_t = (1 - sigma) x0 + sigma * noise``).
+The pipeline's own step callback drives everything: it tells the control method that a step
+finished, reports the step and checks the cancel flag. The transformer's input latents are
+recorded by a forward pre-hook (the first batch half: with a guidance batch both halves hold
+the same latents), so the clean-image prediction of step ``i`` is exact for the flow-matching
+Euler step, whatever the guidance: with ``x_next = x_t + (sigma_next - sigma) v``,
+``x0 = x_t - sigma v = x_t + sigma (x_next - x_t) / (sigma - sigma_next)``.
 """
 from __future__ import annotations
 
@@ -43,34 +46,28 @@ def is_cancelled(cancel: CancelFlag) -> bool:
     return bool(cancel())
 
 
-def unpack(latents: torch.Tensor, height: int, width: int, vae_scale_factor: int) -> torch.Tensor:
-    """FLUX packed latents [B, (h/2)(w/2), C*4] -> [B, C, h, w] (h = H / vae_scale_factor)."""
-    b, n, c4 = latents.shape
-    h = 2 * (height // (vae_scale_factor * 2))
-    w = 2 * (width // (vae_scale_factor * 2))
-    x = latents.view(b, h // 2, w // 2, c4 // 4, 2, 2).permute(0, 3, 1, 4, 2, 5)
-    return x.reshape(b, c4 // 4, h, w)
-
-
 class StepWatcher:
-    """Hooks the transformer to capture (x_t, v); the pipeline callback reports and checks cancel."""
+    """The pipeline's step callback: method clock, per-step report, cancel."""
 
-    def __init__(self, pipe, total: int, width: int, height: int,
-                 on_step: Callable[[StepInfo], None] | None, cancel: CancelFlag) -> None:
-        self.pipe = pipe
+    def __init__(self, model, total: int, width: int, height: int,
+                 on_step: Callable[[StepInfo], None] | None, cancel: CancelFlag,
+                 step_finished: Callable[[int], None] | None = None) -> None:
+        self.pipe = model.pipeline
+        self.architecture = model.architecture
         self.total = total
         self.width, self.height = width, height
         self.on_step = on_step
         self.cancel = cancel
+        self.step_finished = step_finished
         self.steps_done = 0
         self.timesteps: list[float] = []
         self._x_t: torch.Tensor | None = None
-        self._v: torch.Tensor | None = None
+        self._batch = 0
         self._handle = None
 
     def __enter__(self) -> "StepWatcher":
         if self.on_step is not None:
-            self._handle = self.pipe.transformer.register_forward_hook(self._capture, with_kwargs=True)
+            self._handle = self.pipe.transformer.register_forward_pre_hook(self._capture, with_kwargs=True)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -78,23 +75,30 @@ class StepWatcher:
             self._handle.remove()
             self._handle = None
 
-    def _capture(self, module, args, kwargs, output) -> None:
+    def _capture(self, module, args, kwargs) -> None:
         x = kwargs.get("hidden_states", args[0] if args else None)
-        v = output[0] if isinstance(output, (tuple, list)) else getattr(output, "sample", output)
-        self._x_t, self._v = x.detach(), v.detach()
+        if x is not None and self._x_t is None:
+            self._x_t = x.detach()
 
     def callback(self, pipe, i: int, t, callback_kwargs: dict) -> dict:
         self.steps_done = i + 1
         self.timesteps.append(float(t))
+        if self.step_finished is not None:
+            self.step_finished(i)
         if self.on_step is not None:
-            sigma = float(pipe.scheduler.sigmas[i])
             latents = callback_kwargs["latents"]
-            x0 = self._x_t.float() - sigma * self._v.float() if self._v is not None else latents.float()
+            sigma = float(pipe.scheduler.sigmas[i])
+            sigma_next = float(pipe.scheduler.sigmas[i + 1])
+            x_next = latents.detach().float()
+            x_t = self._x_t[: x_next.shape[0]].float() if self._x_t is not None else x_next
+            x0 = x_t + (x_next - x_t) * (sigma / (sigma - sigma_next)) if sigma != sigma_next else x_next
+            self._x_t = None  # the next forward records the next step's input
             vsf = pipe.vae_scale_factor
+            unpack = self.architecture.unpack_latents
             self.on_step(StepInfo(
                 step=i + 1, total=self.total, timestep=float(t), sigma=sigma,
-                latents=unpack(latents.detach().float().cpu(), self.height, self.width, vsf),
-                x0=unpack(x0.cpu(), self.height, self.width, vsf),
+                latents=unpack(x_next.cpu(), self.width, self.height, vsf),
+                x0=unpack(x0.cpu(), self.width, self.height, vsf),
             ))
         if is_cancelled(self.cancel) and i + 1 < self.total:
             raise Cancelled(i + 1, self.total)

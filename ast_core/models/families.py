@@ -1,68 +1,58 @@
-"""Model families AST Studio knows: their facts, independent of where the weights live.
+"""Model families: the facts of each model AST Studio knows, independent of where its weights live.
 
-A family says which pipeline class runs it and the numbers the engine needs before any
-weights are loaded (T5 sequence length, default steps/guidance, latent channels, patch
-size). FLUX is the one architecture wired today; the ``architecture`` field leaves room
-for SD3.5 ("sd3": image tokens first, different latent factors).
+A family is data on top of an architecture adapter (:mod:`ast_core.models.architecture`):
+its text length, default steps and guidance, layer structure, scheduler configuration and
+default schedule preset, so the studio can show a family's layers and timesteps before any
+weights are loaded. Each adapter module defines its families;
+:mod:`ast_core.models.architectures` collects them (``FAMILIES``, ``family(name)``).
+No torch here.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..schedule.structure import Structure
+from ..schedule.timesteps import SchedulerConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .architecture import Architecture
 
 
 @dataclass(frozen=True)
 class ModelFamily:
     name: str
-    architecture: str  # "flux" (joint sequence: text tokens first, then image tokens)
-    pipeline_class: str  # diffusers class named in model_index.json
-    max_sequence_length: int  # T5 tokens
+    architecture_name: str  # an adapter's ``name``
+    max_sequence_length: int  # T5 tokens of a run
     default_steps: int
     default_guidance: float
-    guidance_embeds: bool  # guidance-distilled (FLUX.1-dev) vs. not (schnell)
-    latent_channels: int
-    vae_scale_factor: int  # pixels per latent cell
-    patch_size: int  # latent cells per token side (FLUX packs 2x2)
-    hf_id: str = ""  # the usual Hugging Face repository, for messages
+    layers: Structure  # the transformer's layer structure (schedule layers)
+    scheduler: SchedulerConfig  # what its scheduler config says (for timesteps without a model)
+    default_preset: str  # schedule preset of the AST method for this family
+    latent_channels: int = 16
+    vae_scale_factor: int = 8  # pixels per latent cell
+    patch_size: int = 2  # latent cells per token side
+    hf_id: str = ""  # the usual Hugging Face repository, for messages and the default location
+    builtin: bool = False  # built in code (random weights): no folder, no download
+    guidance_distilled: bool = False  # guidance is an input of the model, not a CFG batch
+    notes: str = field(default="", compare=False)
 
     @property
     def pixels_per_token(self) -> int:
-        """Image pixels per side of one transformer token (FLUX: 8 * 2 = 16)."""
+        """Image pixels per side of one transformer token (8 * 2 = 16)."""
         return self.vae_scale_factor * self.patch_size
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    @property
+    def architecture(self) -> "Architecture":
+        from .architectures import architecture
 
+        return architecture(self.architecture_name)
 
-FLUX_DEV = ModelFamily(
-    name="FLUX.1-dev", architecture="flux", pipeline_class="FluxPipeline", max_sequence_length=512,
-    default_steps=28, default_guidance=3.5, guidance_embeds=True, latent_channels=16, vae_scale_factor=8,
-    patch_size=2, hf_id="black-forest-labs/FLUX.1-dev",
-)
-FLUX_SCHNELL = ModelFamily(
-    name="FLUX.1-schnell", architecture="flux", pipeline_class="FluxPipeline", max_sequence_length=256,
-    default_steps=4, default_guidance=0.0, guidance_embeds=False, latent_channels=16, vae_scale_factor=8,
-    patch_size=2, hf_id="black-forest-labs/FLUX.1-schnell",
-)
-TINY_FLUX = ModelFamily(
-    name="tiny-flux", architecture="flux", pipeline_class="FluxPipeline", max_sequence_length=128,
-    default_steps=4, default_guidance=3.5, guidance_embeds=True, latent_channels=16, vae_scale_factor=8,
-    patch_size=2,
-)
-
-FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (FLUX_DEV, FLUX_SCHNELL, TINY_FLUX)}
-
-
-def family(name: str) -> ModelFamily:
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        raise KeyError(f"unknown model family {name!r}; known: {', '.join(FAMILIES)}") from None
-
-
-def flux_family_from_config(transformer_config: dict, marker: str | None = None) -> ModelFamily:
-    """Tell FLUX.1-dev, schnell and tiny-flux apart from a transformer config (or an explicit marker)."""
-    if marker in FAMILIES:
-        return FAMILIES[marker]
-    if int(transformer_config.get("joint_attention_dim", 4096)) < 1024:
-        return TINY_FLUX
-    return FLUX_DEV if transformer_config.get("guidance_embeds", False) else FLUX_SCHNELL
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "architecture": self.architecture_name,
+            "max_sequence_length": self.max_sequence_length, "default_steps": self.default_steps,
+            "default_guidance": self.default_guidance,
+            "layers": [{"kind": k, "count": n} for k, n in self.layers],
+            "hf_id": self.hf_id,
+        }

@@ -1,7 +1,7 @@
-"""Load a model for generation: the built-in tiny-flux, a diffusers folder, or a Hugging Face cache id.
+"""Load a model for generation: a built-in tiny model, a diffusers folder, or a Hugging Face cache id.
 
 Always offline and safe: ``local_files_only=True``, safetensors weights only, no remote
-code (the pipeline class must be one AST Studio knows). Every failure is a
+code (the pipeline class must be one an architecture adapter knows). Every failure is a
 :class:`ModelLoadError` whose message says what is wrong and with which file or folder.
 """
 from __future__ import annotations
@@ -9,34 +9,21 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from .architecture import Architecture
+from .architectures import ARCHITECTURES, DEFAULT_FAMILY, FAMILIES, architecture_for_pipeline_class
 from .device import DTYPE_NAMES, resolve_device, resolve_dtype
-from .families import FAMILIES, TINY_FLUX, ModelFamily, flux_family_from_config
+from .families import ModelFamily
 
 log = logging.getLogger(__name__)
 
-TINY_NAME = "tiny-flux"
+TINY_NAME = DEFAULT_FAMILY
 #: Written next to model_index.json by ``export_tiny_model``: names the family for the loader.
 MARKER_FILE = "ast_studio_model.json"
-SUPPORTED_PIPELINES = {"FluxPipeline"}
-#: Components a FLUX folder must have and the file(s) each needs (any of the alternatives).
-FLUX_COMPONENTS = {
-    "scheduler": [("scheduler_config.json",)],
-    "vae": [("config.json",), ("*.safetensors",)],
-    "text_encoder": [("config.json",), ("*.safetensors",)],
-    "text_encoder_2": [("config.json",), ("*.safetensors",)],
-    "transformer": [("config.json",), ("*.safetensors",)],
-    "tokenizer": [("tokenizer.json", "vocab.json")],
-    "tokenizer_2": [("tokenizer.json", "spiece.model")],
-}
-#: The config file of each component that has one.
-CONFIG_FILES = {"scheduler": "scheduler_config.json", "vae": "config.json", "text_encoder": "config.json",
-                "text_encoder_2": "config.json", "transformer": "config.json"}
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -48,7 +35,7 @@ class ModelLoadError(Exception):
 class LoadedModel:
     """A ready pipeline plus the facts of its family and where it came from."""
 
-    pipeline: object  # diffusers.FluxPipeline
+    pipeline: object  # the diffusers pipeline of the family's architecture
     family: ModelFamily
     source: str  # "tiny-flux", a folder path or a Hugging Face id
     device: torch.device
@@ -61,6 +48,10 @@ class LoadedModel:
         return self.pipeline.transformer
 
     @property
+    def architecture(self) -> Architecture:
+        return self.family.architecture
+
+    @property
     def execution_device(self) -> torch.device:
         return self.pipeline._execution_device
 
@@ -69,6 +60,7 @@ class LoadedModel:
         return {
             "source": self.source,
             "family": self.family.name,
+            "architecture": self.family.architecture_name,
             "device": str(self.device),
             "dtype": DTYPE_NAMES.get(self.dtype, str(self.dtype)),
             "cpu_offload": self.cpu_offload,
@@ -81,25 +73,25 @@ def load_model(
     dtype: str | torch.dtype | None = "auto",
     cpu_offload: bool = False,
 ) -> LoadedModel:
-    """Load ``source``: ``"tiny-flux"``, a diffusers folder, or a Hugging Face id already in the local cache."""
+    """Load ``source``: a built-in model's name (``"tiny-flux"``, ``"tiny-sd3"``), a diffusers
+    folder, or a Hugging Face id already in the local cache."""
     try:
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
     except ValueError as e:
         raise ModelLoadError(str(e)) from None
     text = str(source)
-    if text == TINY_NAME:
-        from .tiny_flux import build_tiny_flux
-
+    builtin = FAMILIES.get(text)
+    if builtin is not None and builtin.builtin:
         shared = dev.type == "cpu" and dt == torch.float32  # (CPU offload is ignored on the CPU)
-        pipe = build_tiny_flux(fresh=not shared)
-        return _finish(pipe, TINY_FLUX, TINY_NAME, dev, dt, cpu_offload)
+        pipe = builtin.architecture.build_tiny(builtin, fresh=not shared)
+        return _finish(pipe, builtin, text, dev, dt, cpu_offload)
     path = Path(text).expanduser()
     if path.exists() or text.startswith((".", "/", "~")) or "\\" in text or not _HF_ID.match(text):
         folder = path
         label = str(path)
     else:
-        folder = _hf_cache_folder(text)
+        folder = hf_cache_folder(text)
         label = text
     fam = check_folder(folder)
     pipe = _from_folder(folder, fam, dt)
@@ -107,7 +99,7 @@ def load_model(
 
 
 def check_folder(folder: Path) -> ModelFamily:
-    """Validate a diffusers FLUX folder; raise one ModelLoadError listing everything missing."""
+    """Validate a diffusers model folder; raise one ModelLoadError listing everything missing."""
     if not folder.exists():
         raise ModelLoadError(f"model folder not found: {folder}")
     if not folder.is_dir():
@@ -120,13 +112,15 @@ def check_folder(folder: Path) -> ModelFamily:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ModelLoadError(f"{index_file}: unreadable model index ({e})") from None
     cls = index.get("_class_name") if isinstance(index, dict) else None
-    if cls not in SUPPORTED_PIPELINES:
+    arch = architecture_for_pipeline_class(cls) if isinstance(cls, str) else None
+    if arch is None:
+        supported = sorted(c for a in ARCHITECTURES.values() for c in a.pipeline_classes)
         raise ModelLoadError(
-            f"{folder} is not a FLUX pipeline: model_index.json names {cls!r}; "
-            f"supported: {', '.join(sorted(SUPPORTED_PIPELINES))}"
+            f"{folder} holds no pipeline AST Studio knows: model_index.json names {cls!r}; "
+            f"supported: {', '.join(supported)}"
         )
     missing = []
-    for comp, needs in FLUX_COMPONENTS.items():
+    for comp, needs in arch.components.items():
         sub = folder / comp
         if not sub.is_dir():
             missing.append(f"{comp}/")
@@ -142,9 +136,12 @@ def check_folder(folder: Path) -> ModelFamily:
             marker = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8")).get("family")
         except (OSError, ValueError, AttributeError):
             marker = None
-    configs = {comp: _config(folder / comp / name) for comp, name in CONFIG_FILES.items()}
+    for comp, needs in arch.components.items():  # every config diffusers or transformers will read
+        for name in (n for alternatives in needs for n in alternatives if n.endswith("config.json")):
+            if (folder / comp / name).is_file():
+                _config(folder / comp / name)
     try:
-        return flux_family_from_config(configs["transformer"], marker)
+        return arch.family_for(_config(folder / "transformer" / "config.json"), marker, str(folder))
     except (TypeError, ValueError) as e:
         raise ModelLoadError(f"{folder / 'transformer' / 'config.json'}: {e}") from None
 
@@ -157,11 +154,12 @@ def _config(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ModelLoadError(f"{path}: unreadable ({e})") from None
     if not isinstance(value, dict):
-        raise ModelLoadError(f"{path}: must be a JSON object, got {type(value).__name__}")
+        raise ModelLoadError(f"{path}: expected a JSON object, got {type(value).__name__}")
     return value
 
 
-def _hf_cache_folder(repo_id: str) -> Path:
+def hf_cache_folder(repo_id: str) -> Path:
+    """The local snapshot folder of a Hugging Face repository (never downloads)."""
     try:
         from huggingface_hub import snapshot_download
 
@@ -174,14 +172,8 @@ def _hf_cache_folder(repo_id: str) -> Path:
 
 
 def _from_folder(folder: Path, fam: ModelFamily, dtype: torch.dtype):
-    from diffusers import FluxPipeline
-
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
-            return FluxPipeline.from_pretrained(
-                str(folder), torch_dtype=dtype, local_files_only=True, use_safetensors=True
-            )
+        return fam.architecture.load_folder(str(folder), dtype)
     except Exception as e:  # noqa: BLE001 - corrupt weights surface as many exception types
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelLoadError(f"could not load {fam.name} from {folder}: {first[:300]}") from e
@@ -205,20 +197,18 @@ def _finish(pipe, fam: ModelFamily, source: str, dev: torch.device, dt: torch.dt
     return LoadedModel(pipe, fam, source, dev, dt, cpu_offload, notes)
 
 
-def export_tiny_model(folder: str | Path) -> Path:
-    """Write tiny-flux in diffusers' folder layout (safetensors) so it loads through the folder path."""
-    from .tiny_flux import build_tiny_flux
-
+def export_tiny_model(folder: str | Path, name: str = TINY_NAME) -> Path:
+    """Write built-in model ``name`` in diffusers' folder layout (safetensors) so it loads through the folder path."""
+    fam = FAMILIES.get(name)
+    if fam is None or not fam.builtin:
+        builtins = [f.name for f in FAMILIES.values() if f.builtin]
+        raise ModelLoadError(f"{name!r} is not a built-in model; built in: {', '.join(builtins)}")
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ModelLoadError(f"{folder} is a file; give a folder to export tiny-flux into")
+        raise ModelLoadError(f"{folder} is a file; give a folder to export {name} into")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / "model_index.json").is_file():
         raise ModelLoadError(f"{folder} is not empty; give a new or empty folder (or a previous export)")
     folder.mkdir(parents=True, exist_ok=True)
-    build_tiny_flux().save_pretrained(str(folder), safe_serialization=True)
-    (folder / MARKER_FILE).write_text(json.dumps({"family": TINY_NAME}, indent=2) + "\n", encoding="utf-8")
+    fam.architecture.build_tiny(fam).save_pretrained(str(folder), safe_serialization=True)
+    (folder / MARKER_FILE).write_text(json.dumps({"family": name}, indent=2) + "\n", encoding="utf-8")
     return folder
-
-
-def known_families() -> list[str]:
-    return list(FAMILIES)

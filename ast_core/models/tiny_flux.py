@@ -13,7 +13,7 @@ import threading
 
 import torch
 
-from .families import TINY_FLUX
+from .flux import TINY_FLUX
 from .tiny_tokenizers import CLIP_MAX_LENGTH, build_clip_tokenizer, build_t5_tokenizer
 
 SEED = 20250414

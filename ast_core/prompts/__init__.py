@@ -5,12 +5,13 @@ its names are imported on first use (the studio shows the automatic split withou
 """
 from .attributes import split_attributes
 from .spans import BACKGROUND, PromptAnalysis, PromptError, SegmentText, analyse_prompts
+from .text_block import TextBlockAnalysis, analyse_text_block
 
-_TORCH_NAMES = ("TextConditioning", "encode_base", "encode_with_substitution", "t5_embeddings")
+_TORCH_NAMES = ("encode_with_substitution",)
 
 __all__ = [
-    "BACKGROUND", "PromptAnalysis", "PromptError", "SegmentText", "analyse_prompts", "split_attributes",
-    *_TORCH_NAMES,
+    "BACKGROUND", "PromptAnalysis", "PromptError", "SegmentText", "TextBlockAnalysis", "analyse_prompts",
+    "analyse_text_block", "split_attributes", *_TORCH_NAMES,
 ]
 
 

@@ -64,22 +64,39 @@ def _timesteps_array(timesteps: Sequence[float]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PowerCurve:
-    """``(t/1000) ** decay`` on steps ``1..modulated_steps``, ``0`` afterwards."""
+    """``(t/1000) ** decay`` on steps ``1..modulated_steps``, ``0`` afterwards.
+
+    With ``modulated_fraction`` set, the modulated steps are that share of the run's steps,
+    rounded up (``0.5``: the first half, as for FLUX.1-schnell's 4 steps -> 2), whatever the
+    step count; ``modulated_steps`` is then ignored.
+    """
 
     decay: float = 3.0
     modulated_steps: int = 16
+    modulated_fraction: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "decay", _number(self.decay, "decay", minimum=0.0))
         object.__setattr__(
             self, "modulated_steps", _integer(self.modulated_steps, "modulated_steps")
         )
+        if self.modulated_fraction is not None:
+            f = _number(self.modulated_fraction, "modulated_fraction", minimum=0.0)
+            if f > 1.0:
+                raise ValueError(f"modulated_fraction: must be within [0, 1], got {f:g}")
+            object.__setattr__(self, "modulated_fraction", f)
+
+    def modulated_count(self, num_steps: int) -> int:
+        """How many of ``num_steps`` steps are modulated."""
+        if self.modulated_fraction is None:
+            return min(self.modulated_steps, num_steps)
+        return min(num_steps, math.ceil(self.modulated_fraction * num_steps - 1e-9))
 
     def values(self, timesteps: Sequence[float]) -> np.ndarray:
         """Strength of each step of a run whose scheduler timesteps are ``timesteps``."""
         t = _timesteps_array(timesteps)
         out = np.power(np.clip(t, 0.0, None) / 1000.0, self.decay)
-        out[self.modulated_steps:] = 0.0
+        out[self.modulated_count(len(out)):] = 0.0
         return out
 
     def to_keyframes(self, timesteps: Sequence[float]) -> "KeyframeCurve":
@@ -95,7 +112,11 @@ class PowerCurve:
         return KeyframeCurve.simplified(list(zip(x.tolist(), values.tolist())))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "power", "decay": self.decay, "modulated_steps": self.modulated_steps}
+        out: dict[str, Any] = {"type": "power", "decay": self.decay,
+                               "modulated_steps": self.modulated_steps}
+        if self.modulated_fraction is not None:
+            out["modulated_fraction"] = self.modulated_fraction
+        return out
 
 
 @dataclass(frozen=True)
@@ -203,14 +224,14 @@ def curve_from_dict(data: Any, where: str = "curve") -> Curve:
         raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
     kind = data.get("type")
     if kind == "power":
-        extra = set(data) - {"type", "decay", "modulated_steps"}
+        extra = set(data) - {"type", "decay", "modulated_steps", "modulated_fraction"}
         if extra:
             raise ValueError(f"{where}: unknown field(s) {sorted(extra)}")
         for key in ("decay", "modulated_steps"):
             if key not in data:
                 raise ValueError(f"{where}.{key}: missing")
         try:
-            return PowerCurve(data["decay"], data["modulated_steps"])
+            return PowerCurve(data["decay"], data["modulated_steps"], data.get("modulated_fraction"))
         except ValueError as exc:
             raise ValueError(f"{where}.{exc}") from None
     if kind == "keyframes":

@@ -1,16 +1,20 @@
-"""Named schedules: the AST paper's FLUX.1-dev hierarchy and "off"."""
+"""Named schedules: "off" here, and the presets each architecture adapter contributes.
+
+The AST paper's layer table is written for FLUX.1's 19 + 38 layers; the FLUX adapter
+contributes it (and the schnell variant), the SD3 adapter its mapping onto SD3.5's joint
+blocks (:mod:`ast_core.models`). The method's own defaults (the demo's weights, decay and
+size regularisation) live here, with the generic "off" preset.
+"""
 from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
 
 from .bands import LayerBand
 from .curves import PowerCurve
 from .schedule import Schedule
+from .structure import num_layers, structure
 
-AST_PAPER_FLUX = "AST paper (FLUX.1-dev)"
 OFF = "off"
-PRESET_NAMES = (AST_PAPER_FLUX, OFF)
-
-FLUX_DOUBLE = 19
-FLUX_SINGLE = 38
 
 DEMO_WEIGHTS = {"i2i": 3.5, "t2t": 3.5, "i2t": 5.0}
 DEMO_DECAY = 3.0
@@ -20,54 +24,44 @@ DEMO_SIZEREG_IMAGE = 1.0
 DEMO_SIZEREG_TEXT = 4.0
 
 
-def _ast_paper_bands() -> tuple[LayerBand, ...]:
-    # The method page's table; layers here are 0-based, [start, end).
-    return (
-        LayerBand(0, 5),                                                     # double 1-5
-        LayerBand(5, 19, i2i=True, t2t=True, i2t_maps={"instance"},          # double 6-19
-                  i2t_row_factor="a_inst"),
-        LayerBand(19, 24, i2i=True, t2t=True, i2t_maps={"instance", "background"},  # l 20-24
-                  i2t_row_factor="a_img"),
-        LayerBand(24, 34, i2i=True, t2t=True, i2t_maps={"instance", "attribute"},   # l 25-34
-                  i2t_row_factor="a_inst"),
-        LayerBand(34, 50, i2i=True, t2t=True, i2t_maps={"attribute"},        # l 35-50
-                  i2t_row_factor="a_inst"),
-        LayerBand(50, 57, i2t_maps={"attribute"}, i2t_row_factor="a_inst"),  # l 51-57
-    )
-
-
-def _demo_curves() -> dict[str, PowerCurve]:
-    curve = PowerCurve(DEMO_DECAY, DEMO_MODULATED_STEPS)
+def demo_curves(modulated_steps: int = DEMO_MODULATED_STEPS,
+                modulated_fraction: float | None = None) -> dict[str, PowerCurve]:
+    """The demo's ``(t/1000)^3`` curve for every kind, on the given modulated steps."""
+    curve = PowerCurve(DEMO_DECAY, modulated_steps, modulated_fraction)
     return {"i2i": curve, "t2t": curve, "i2t": curve}
 
 
-def preset_schedule(name: str, num_double: int = FLUX_DOUBLE,
-                    num_single: int = FLUX_SINGLE) -> Schedule:
-    """A fresh schedule for preset ``name``, mapped to ``num_double + num_single`` layers."""
-    if name == AST_PAPER_FLUX:
-        base = Schedule(
-            num_double=FLUX_DOUBLE,
-            num_single=FLUX_SINGLE,
-            bands=_ast_paper_bands(),
-            weights=DEMO_WEIGHTS,
-            curves=_demo_curves(),
-            sizereg_image=DEMO_SIZEREG_IMAGE,
-            sizereg_text=DEMO_SIZEREG_TEXT,
-            preset=AST_PAPER_FLUX,
-        )
-    elif name == OFF:
-        base = Schedule(
-            num_double=FLUX_DOUBLE,
-            num_single=FLUX_SINGLE,
-            bands=(LayerBand(0, FLUX_DOUBLE + FLUX_SINGLE),),
-            weights=DEMO_WEIGHTS,
-            curves=_demo_curves(),
-            sizereg_image=DEMO_SIZEREG_IMAGE,
-            sizereg_text=DEMO_SIZEREG_TEXT,
-            preset=OFF,
-        )
-    else:
-        raise ValueError(f"preset: unknown preset {name!r}; choose one of {list(PRESET_NAMES)}")
-    if (num_double, num_single) == (FLUX_DOUBLE, FLUX_SINGLE):
-        return base
-    return base.for_depth(num_double, num_single)
+def demo_schedule(layers: Iterable[Sequence[Any]], bands: Iterable[LayerBand], preset: str,
+                  curves: dict[str, PowerCurve] | None = None) -> Schedule:
+    """A schedule with the demo's weights and size regularisation."""
+    return Schedule(layers=layers, bands=bands, weights=DEMO_WEIGHTS, curves=curves or demo_curves(),
+                    sizereg_image=DEMO_SIZEREG_IMAGE, sizereg_text=DEMO_SIZEREG_TEXT, preset=preset)
+
+
+def _builders() -> dict:
+    from ast_core.models.architectures import schedule_presets
+
+    return schedule_presets()
+
+
+def preset_names() -> list[str]:
+    """Every preset name: the architectures' presets, then "off"."""
+    return [*_builders(), OFF]
+
+
+def preset_schedule(name: str, layers: Iterable[Sequence[Any]] | None = None) -> Schedule:
+    """A fresh schedule for preset ``name``, mapped to ``layers`` (the preset's own structure if None)."""
+    target = None if layers is None else structure(layers)
+    if name == OFF:
+        if target is None:
+            from ast_core.models.architectures import default_family
+
+            target = default_family().layers
+        return demo_schedule(target, (LayerBand(0, num_layers(target)),), OFF)
+    builders = _builders()
+    if name not in builders:
+        raise ValueError(f"preset: unknown preset {name!r}; choose one of {preset_names()}")
+    schedule = builders[name](target)
+    if target is not None and schedule.structure != target:
+        schedule = schedule.for_structure(target)
+    return schedule

@@ -28,9 +28,12 @@ from .bands import (
     check_tiling,
     merge_equal_neighbours,
 )
-from .curves import Curve, KeyframeCurve, PowerCurve, _integer, _number, curve_from_dict
+from .curves import Curve, KeyframeCurve, PowerCurve, _number, curve_from_dict
+from . import structure as layer_structure
+from .structure import Structure
 
-FORMAT_VERSION = 1
+#: 2: ``layers`` is a list of ``{kind, count}`` runs (1: FLUX's ``{double, single}`` counts).
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,7 @@ class Schedule:
     def __init__(
         self,
         *,
-        num_double: int,
-        num_single: int,
+        layers: Iterable[Sequence[Any]],
         bands: Iterable[LayerBand],
         weights: dict[str, float] | None = None,
         curves: dict[str, Curve] | None = None,
@@ -68,10 +70,7 @@ class Schedule:
         preset: str = "",
     ) -> None:
         self.changed = Signal()
-        self._num_double = _integer(num_double, "layers.double")
-        self._num_single = _integer(num_single, "layers.single")
-        if self.num_layers == 0:
-            raise ValueError("layers: a schedule needs at least one layer")
+        self._structure = layer_structure.structure(layers)
         weights = dict(weights or {"i2i": 3.5, "t2t": 3.5, "i2t": 5.0})
         curves = dict(curves or {k: PowerCurve() for k in KINDS})
         for name, table in (("weights", weights), ("curves", curves)):
@@ -99,16 +98,13 @@ class Schedule:
 
     # ------------------------------------------------------------------ structure
     @property
-    def num_double(self) -> int:
-        return self._num_double
-
-    @property
-    def num_single(self) -> int:
-        return self._num_single
+    def structure(self) -> Structure:
+        """The runs of layer kinds this schedule is written for (see ``schedule.structure``)."""
+        return self._structure
 
     @property
     def num_layers(self) -> int:
-        return self._num_double + self._num_single
+        return layer_structure.num_layers(self._structure)
 
     @property
     def preset(self) -> str:
@@ -116,18 +112,13 @@ class Schedule:
         return self._preset
 
     def layer_kind(self, layer: int) -> str:
-        """'double' (joint block with separate text stream) or 'single'."""
+        """'joint' (text and image weights apart) or 'single' (one stream)."""
         self._check_layer(layer)
-        return "double" if layer < self._num_double else "single"
+        return layer_structure.layer_kind(self._structure, int(layer))
 
     def kind_boundaries(self) -> list[tuple[str, int, int]]:
-        """``[(kind, start, end), ...]`` for the double and single block ranges present."""
-        out = []
-        if self._num_double:
-            out.append(("double", 0, self._num_double))
-        if self._num_single:
-            out.append(("single", self._num_double, self.num_layers))
-        return out
+        """``[(kind, start, end), ...]`` for each run of one layer kind."""
+        return layer_structure.runs(self._structure)
 
     def _check_layer(self, layer: int) -> None:
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
@@ -309,7 +300,7 @@ class Schedule:
             raise ValueError(f"schedule: expected a Schedule, got {other!r}")
         if other.to_dict() == self.to_dict():
             return
-        self._num_double, self._num_single = other._num_double, other._num_single
+        self._structure = other._structure
         self._weights = dict(other._weights)
         self._curves = dict(other._curves)
         self._sizereg_image, self._sizereg_text = other._sizereg_image, other._sizereg_text
@@ -327,43 +318,24 @@ class Schedule:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return (f"Schedule(preset={self._preset!r}, layers={self._num_double}+{self._num_single}, "
+        return (f"Schedule(preset={self._preset!r}, {layer_structure.describe(self._structure)}, "
                 f"bands={len(self._bands)}, weights={self._weights})")
 
     # ------------------------------------------------------------------ other depths
-    def for_depth(self, num_double: int, num_single: int) -> "Schedule":
-        """This schedule mapped to a model with another block count.
+    def for_structure(self, layers: Iterable[Sequence[Any]]) -> "Schedule":
+        """This schedule mapped to a model with another layer structure (relative depth).
 
-        Each target layer takes the plan of the source layer at the same relative position
-        inside its block kind (double / single), so e.g. FLUX's "double 6-19" stays on the
-        later double blocks. If the target lacks a block kind the source has (or the other
-        way round), positions are taken over the whole layer stack instead.
+        See :func:`ast_core.schedule.structure.source_layer` for the rule.
         """
-        num_double = _integer(num_double, "layers.double")
-        num_single = _integer(num_single, "layers.single")
-        total = num_double + num_single
-        if total == 0:
-            raise ValueError("layers: a schedule needs at least one layer")
+        target = layer_structure.structure(layers)
+        if target == self._structure:
+            return self.copy()
         src_plans = self.layer_plans()
-        same_kinds = (num_double > 0) == (self._num_double > 0) and \
-                     (num_single > 0) == (self._num_single > 0)
-
-        def source_layer(layer: int) -> int:
-            if same_kinds:
-                if layer < num_double:
-                    seg_start, seg_len, src_start, src_len = 0, num_double, 0, self._num_double
-                else:
-                    seg_start, seg_len = num_double, num_single
-                    src_start, src_len = self._num_double, self._num_single
-            else:
-                seg_start, seg_len, src_start, src_len = 0, total, 0, self.num_layers
-            pos = (layer - seg_start + 0.5) / seg_len
-            return src_start + min(src_len - 1, int(math.floor(pos * src_len)))
-
-        bands = [LayerBand.from_plan(j, j + 1, src_plans[source_layer(j)]) for j in range(total)]
+        total = layer_structure.num_layers(target)
+        bands = [LayerBand.from_plan(j, j + 1, src_plans[
+            layer_structure.source_layer(target, self._structure, j)]) for j in range(total)]
         return Schedule(
-            num_double=num_double,
-            num_single=num_single,
+            layers=target,
             bands=merge_equal_neighbours(bands),
             weights=self._weights,
             curves=self._curves,
@@ -378,7 +350,7 @@ class Schedule:
         return {
             "format_version": FORMAT_VERSION,
             "preset": self._preset,
-            "layers": {"double": self._num_double, "single": self._num_single},
+            "layers": layer_structure.to_json(self._structure),
             "weights": {k: self._weights[k] for k in KINDS},
             "curves": {k: self._curves[k].to_dict() for k in KINDS},
             "size_regularisation": {"image": self._sizereg_image, "text": self._sizereg_text},
@@ -427,7 +399,11 @@ def _from_dict(data: Any) -> Schedule:
     extra = [k for k in data if k not in _TOP_FIELDS]
     if extra:
         raise ValueError(f"(root): unknown field(s) {extra}")
-    layers = _section(data, "layers", ("double", "single"))
+    if "layers" not in data:
+        raise ValueError("layers: missing")
+    if version == 1 and not isinstance(data["layers"], dict):
+        raise ValueError("layers: format 1 expects an object with double and single counts")
+    layers = layer_structure.from_json(data["layers"])
     weights = _section(data, "weights", KINDS)
     curves_data = _section(data, "curves", KINDS)
     sizereg = _section(data, "size_regularisation", ("image", "text"))
@@ -442,8 +418,7 @@ def _from_dict(data: Any) -> Schedule:
     for k in KINDS:
         _number(weights[k], f"weights.{k}", minimum=0.0)
     return Schedule(
-        num_double=_integer(layers["double"], "layers.double"),
-        num_single=_integer(layers["single"], "layers.single"),
+        layers=layers,
         bands=bands,
         weights={k: weights[k] for k in KINDS},
         curves=curves,

@@ -53,11 +53,17 @@ def _target(document):
     return inst
 
 
+def _on_canvas(document, shape, what: str):
+    """``shape`` cut to the canvas; LayoutError naming ``what`` when nothing of it is on the canvas."""
+    layout = document.layout
+    clipped = geo.clip_to_canvas(shape, layout.width, layout.height)
+    if clipped.is_empty:
+        raise LayoutError(f"the {what} lies outside the canvas")
+    return clipped
+
+
 def _new_instance_command(document, shape, what: str):
     layout = document.layout
-    shape = geo.clip_to_canvas(shape, layout.width, layout.height)
-    if shape.is_empty:
-        raise LayoutError("the shape lies outside the canvas")
     inst = Instance(name=layout.next_name(), color=next_colour(layout.used_colours()), geometry=shape)
     return AddInstance(document, inst, text=f"{what} new instance {inst.name}")
 
@@ -65,16 +71,21 @@ def _new_instance_command(document, shape, what: str):
 def brush_command(document, points, radius: float):
     """The command for one brush stroke (``points`` already smoothed), or raise LayoutError."""
     target = _target(document)
+    shape = _on_canvas(document, geo.stroke_polygon(points, radius), "stroke")
     if target is None:
-        return _new_instance_command(document, geo.stroke_polygon(points, radius), "Paint")
+        return _new_instance_command(document, shape, "Paint")
     new = document.layout.stroke_result(target.id, points, radius)
     return SetGeometry(document, {target.id: new}, f"Brush stroke on {target.name}")
 
 
 def polygon_command(document, points):
     target = _target(document)
+    shape = geo.polygon_from_points(points)
+    if shape.is_empty:
+        raise LayoutError("the polygon encloses no area: its vertices lie on one line (or almost)")
+    shape = _on_canvas(document, shape, "polygon")
     if target is None:
-        return _new_instance_command(document, geo.polygon_from_points(points), "Polygon:")
+        return _new_instance_command(document, shape, "Polygon:")
     new = document.layout.polygon_result(target.id, points)
     return SetGeometry(document, {target.id: new}, f"Polygon on {target.name}")
 
@@ -269,8 +280,8 @@ class PolygonTool(Tool):
             return f"Polygon: {len(self.points)} vertices. Click to add; double-click, Enter or a click on the " \
                    f"first vertex closes; Backspace removes the last, Esc cancels."
         inst = self.document.selected()
-        where = f"onto {inst.name}" if inst is not None else "a new instance"
-        return f"Polygon: click the vertices of a shape for {where}; double-click or Enter closes it."
+        where = f"to add to {inst.name}" if inst is not None else "for a new instance"
+        return f"Polygon: click the vertices of a shape {where}; double-click or Enter closes it."
 
     def press(self, pos, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:

@@ -177,8 +177,8 @@ class CanvasView(QGraphicsView):
     def _on_layout_event(self, event) -> None:
         if event.kind == "size_changed":
             self.fit()
-        if event.kind in ("instance_added", "instance_removed", "reset"):
-            self.refresh_hint()
+        if event.kind in ("instance_added", "instance_removed", "instance_changed", "reset"):
+            self.refresh_hint()  # the hints name the selected instance: a rename shows at once
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

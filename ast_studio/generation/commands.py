@@ -18,7 +18,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from ast_core.schedule import AST_PAPER_FLUX, KINDS, PowerCurve, Schedule, preset_schedule
+from ast_core.methods.ast import default_schedule
+from ast_core.schedule import KINDS, PowerCurve, Schedule
 
 from .render_settings import KEY, RenderSettings, render_settings_from_project
 
@@ -65,10 +66,16 @@ class SetRenderSettings(QUndoCommand):
 
 
 def current_schedule(document) -> Schedule:
-    """The project's schedule as a model (the AST paper preset when the project has none)."""
+    """The project's schedule as a model (the configured model's preset when the project has none)."""
     if document.schedule is None:
-        return preset_schedule(AST_PAPER_FLUX)
+        return default_schedule(_configured_family())
     return Schedule.from_dict(document.schedule)
+
+
+def _configured_family():
+    from .model_settings import load_model_settings
+
+    return load_model_settings().family
 
 
 def quick_values(schedule: Schedule) -> dict[str, Any]:
@@ -99,7 +106,9 @@ def schedule_change(document, field: str, value) -> QUndoCommand | None:
         for kind in KINDS:
             curve = schedule.curve(kind)
             if isinstance(curve, PowerCurve):
-                changes = {"decay": float(value)} if field == "decay" else {"modulated_steps": int(value)}
+                # a count typed here replaces a "share of the steps" rule (schnell, SD3.5 presets)
+                changes = {"decay": float(value)} if field == "decay" else \
+                    {"modulated_steps": int(value), "modulated_fraction": None}
                 schedule.set_curve(kind, dataclasses.replace(curve, **changes))
         text, key = ("Set AST decay" if field == "decay" else "Set AST modulated steps"), ("quick", field)
     else:
@@ -107,7 +116,7 @@ def schedule_change(document, field: str, value) -> QUndoCommand | None:
     after = schedule.to_dict()
     if before is not None and after == before:
         return None
-    if before is None and after == preset_schedule(AST_PAPER_FLUX).to_dict():
+    if before is None and after == default_schedule(_configured_family()).to_dict():
         return None
     return SetSchedule(document, before, after, text, merge_key=key)
 

@@ -26,19 +26,14 @@ def load(model: ModelSettings):
     """The engine's LoadedModel for ``model`` (raises the engine's ModelLoadError)."""
     from ast_core.models import ModelLoadError, load_model
 
-    if model.is_builtin:
-        source = model.model
-    elif not model.location:
-        what = "Hugging Face repository id" if model.source == "hf_cache" else "model folder"
-        raise ModelLoadError(f"no {what} set for {model.model}: choose one in Model settings")
-    else:
-        source = model.location
-    return load_model(source, device=model.device, dtype=model.dtype, cpu_offload=model.cpu_offload)
+    if model.missing_location():
+        raise ModelLoadError(model.missing_location())
+    return load_model(model.load_source(), device=model.device, dtype=model.dtype, cpu_offload=model.cpu_offload)
 
 
 def check(model: ModelSettings) -> tuple[bool, str]:
     """(ok, message): whether ``model`` can be loaded from where the settings say, and what is missing."""
-    from ast_core.models import ModelLoadError, check_folder
+    from ast_core.models import ModelLoadError, check_folder, hf_cache_folder
 
     if model.is_builtin:
         return True, f"{model.model} is built in: nothing to download."
@@ -46,26 +41,13 @@ def check(model: ModelSettings) -> tuple[bool, str]:
         what = "a Hugging Face repository id" if model.source == "hf_cache" else "a model folder"
         return False, f"Choose {what} for {model.model}."
     try:
-        folder = Path(model.folder).expanduser() if model.source == "folder" else _hf_cache_folder(model.location)
+        folder = Path(model.folder).expanduser() if model.source == "folder" else hf_cache_folder(model.location)
         fam = check_folder(folder)
     except ModelLoadError as e:
         return False, str(e)
     if fam.name != model.model:
         return True, f"Found a complete {fam.name} model (settings say {model.model}; {fam.name} will be used)."
     return True, f"Found a complete {fam.name} model in {folder}."
-
-
-def _hf_cache_folder(repo_id: str) -> Path:
-    from ast_core.models import ModelLoadError
-
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(repo_id, local_files_only=True))
-    except Exception as e:  # noqa: BLE001 - the hub raises several types for "not cached"
-        raise ModelLoadError(
-            f"{repo_id} is not in the local Hugging Face cache (AST Studio works offline): download it "
-            f"first (e.g. `hf download {repo_id}`) or choose a model folder ({type(e).__name__})") from None
 
 
 def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel) -> object:
@@ -82,7 +64,7 @@ def preview_rgb(info, loaded) -> np.ndarray:
     """The step's preview (x0 prediction through the latent-to-RGB projection), RGB uint8."""
     from ast_core.preview import latent_to_array
 
-    return latent_to_array(info.x0[0], loaded.family.architecture)  # 1/8 of the image per side
+    return latent_to_array(info.x0[0], loaded.architecture)  # 1/8 of the image per side
 
 
 def to_rgb_array(image) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,9 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ast_core.schedule.timesteps import steps_to_run
+
+from ast_core.methods import METHODS
+
 from . import events as ev
 from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
-from .model_settings import ModelSettings, load_model_settings
+from .model_settings import ModelSettings, load_model_settings, model_note, notifier
 from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settings_from_project
 
 log = logging.getLogger(__name__)
@@ -40,9 +44,6 @@ log = logging.getLogger(__name__)
 SEED_MODE_LABELS = {"fixed": "Fixed", "random": "Random", "increment": "Increment"}
 SEED_MODE_TIPS = {"fixed": "Every render uses this seed", "random": "Every render draws a new seed (kept in the history)",
                   "increment": "After each render the seed goes up by one"}
-METHOD_LABELS = {"ast": "AST", "none": "None (plain FLUX)"}
-METHOD_TIPS = {"ast": "Each instance's region attends to its own words (AST attention modulation)",
-               "none": "The base prompt alone, no regional control (for comparison)"}
 MESSAGE_STYLE = {
     "error": "background: #4a2326; color: #ffd7d9; border: 1px solid #8c3b41; border-radius: 4px; padding: 6px;",
     "warning": "background: #47401f; color: #fbe9a6; border: 1px solid #8a7a2e; border-radius: 4px; padding: 6px;",
@@ -112,16 +113,19 @@ class GenerationPanel(QWidget):
     cancel_requested = Signal()
     model_settings_requested = Signal()
 
-    def __init__(self, document, qsettings: QSettings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.qsettings = qsettings
         self._updating = False
         self._busy = False
 
         # --- model
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
+        self.model_note = QLabel()  # says so while no model is configured (tiny-flux renders)
+        self.model_note.setWordWrap(True)
+        self.model_note.setProperty("role", "warning")
+        self.model_note.hide()
         self.model_button = QPushButton("Model settings…")
         self.model_button.clicked.connect(self.model_settings_requested)
         model_row = QHBoxLayout()
@@ -135,7 +139,7 @@ class GenerationPanel(QWidget):
         # 0 stands for "the model's default" (28 for FLUX.1-dev, 4 for schnell and tiny-flux)
         self.steps.setRange(0, STEP_RANGE[1])
         self.steps.setSpecialValueText("Model default")
-        self.steps.setToolTip("Denoising steps; at the lowest value the loaded model's own default is used")
+        self.steps.setToolTip("Denoising steps; at the lowest value the model's own default is used")
         self.guidance = QDoubleSpinBox()
         self.guidance.setRange(*GUIDANCE_RANGE)
         self.guidance.setDecimals(1)
@@ -147,9 +151,9 @@ class GenerationPanel(QWidget):
             self.seed_mode.addItem(label, key)
             self.seed_mode.setItemData(self.seed_mode.count() - 1, SEED_MODE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         self.method = QComboBox()
-        for key, label in METHOD_LABELS.items():
-            self.method.addItem(label, key)
-            self.method.setItemData(self.method.count() - 1, METHOD_TIPS[key], Qt.ItemDataRole.ToolTipRole)
+        for key, control in METHODS.items():  # the registry: every method the engine has
+            self.method.addItem(control.label, key)
+            self.method.setItemData(self.method.count() - 1, control.description, Qt.ItemDataRole.ToolTipRole)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Size", self.size_label)
@@ -209,6 +213,7 @@ class GenerationPanel(QWidget):
         settings.setContentsMargins(0, 0, 6, 0)
         settings.addWidget(_heading("Model"))
         settings.addLayout(model_row)
+        settings.addWidget(self.model_note)
         settings.addWidget(_heading("Settings"))
         settings.addLayout(form)
         settings.addWidget(self.quick)
@@ -229,6 +234,11 @@ class GenerationPanel(QWidget):
         layout.addWidget(self.messages)
         layout.addWidget(self.scroll, 1)
 
+        # a typed number counts when Enter or Tab confirms it (the arrows count at once): a value
+        # half typed is never written back over what the user is typing
+        for box in (self.steps, self.guidance, self.seed, self.w_t2t, self.w_i2t, self.w_i2i, self.decay,
+                    self.modulated_steps):
+            box.setKeyboardTracking(False)
         self.steps.valueChanged.connect(lambda v: self._set("steps", int(v) or None))
         self.guidance.valueChanged.connect(lambda v: self._set("guidance", round(float(v), 3)))
         self.seed.valueChanged.connect(lambda v: self._set("seed", int(v)))
@@ -240,6 +250,7 @@ class GenerationPanel(QWidget):
         document.part_changed.connect(self._on_part_changed)
         document.replaced.connect(self.refresh)
         document.layout.events.connect(self._on_layout_event)
+        notifier().changed.connect(self._on_model_changed)
         self.refresh()
         self.refresh_model()
 
@@ -298,9 +309,19 @@ class GenerationPanel(QWidget):
             self._updating = False
 
     def refresh_model(self) -> ModelSettings:
-        model = load_model_settings(self.qsettings)
+        """Show the configured model (and the note while none is configured); returns it."""
+        model = load_model_settings()
+        note = model_note()
         self.model_label.setText(model.describe())
+        self.model_note.setText(f"No model configured: the built-in {model.model} renders (random weights: it shows "
+                                f"the pipeline working, not real pictures). Model settings… chooses one."
+                                if note else "")
+        self.model_note.setVisible(bool(note))
+        self.steps.setSpecialValueText(f"Model default ({steps_to_run(None, model.family)})")
         return model
+
+    def _on_model_changed(self, _model) -> None:
+        self.refresh_model()
 
     # ------------------------------------------------------------------ view -> model
     def _set(self, field: str, value) -> None:
@@ -344,6 +365,12 @@ class GenerationPanel(QWidget):
     @property
     def busy(self) -> bool:
         return self._busy
+
+    def clear_problem(self) -> None:
+        """A failed render's cause was fixed: take its message down."""
+        self.messages.clear()
+        self.messages.setToolTip("")
+        self.status.setText("Ready")
 
     def show_event(self, event) -> None:
         """Reflect a worker event in the progress bar, status line and message area."""

@@ -21,16 +21,34 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget
 
+from ast_core.schedule.timesteps import steps_to_run
+
 from . import events as ev
 from . import history
-from .generation_panel import GenerationPanel
+from .generation_panel import ERROR_TITLES, GenerationPanel
 from .history_panel import HistoryPanel
+from .model_settings import notifier
 from .model_settings_dialog import ModelSettingsDialog
 from .preview_pane import PreviewPane, load_outlines_choice, save_outlines_choice
 from .render_settings import project_settings_with, render_settings_from_project
 from .worker import GenerationRunner
 
 log = logging.getLogger(__name__)
+
+
+def prompt_problems(layout) -> list[str]:
+    """What the engine would refuse in the prompts, checked the editor's way (by characters):
+    the instances taking part (visible, with an area) and the background must each occur in
+    the base prompt. Empty when a render can go ahead."""
+    problems = []
+    if not layout.base_prompt.strip():
+        problems.append("the base prompt is empty")
+    for inst in layout.visible_instances():
+        if not inst.is_empty and inst.area > 0 and not layout.in_base_prompt(inst.prompt):
+            problems.append(f"{inst.name} is not in the base prompt")
+    if layout.background_missing_from_base_prompt():
+        problems.append("the background prompt is not in the base prompt")
+    return problems
 
 
 class GenerationUi(QObject):
@@ -46,7 +64,7 @@ class GenerationUi(QObject):
         self.qsettings = qsettings
         self._owns_runner = runner is None
         self.runner = runner or GenerationRunner(self)
-        self.panel = GenerationPanel(document, qsettings)
+        self.panel = GenerationPanel(document)
         self.preview = PreviewPane()
         self.history = HistoryPanel(document)
         self.last_error: ev.Error | None = None
@@ -65,6 +83,8 @@ class GenerationUi(QObject):
         self.history.message.connect(self.status)
         document.replaced.connect(self._on_document_replaced)
         document.layout.events.connect(self._on_layout_event)
+        document.part_changed.connect(lambda name: self._recheck_error(name))
+        notifier().changed.connect(self._on_model_changed)
         for signal, slot in self._runner_links:
             signal.connect(slot)
         self.panel.set_busy(False)
@@ -81,10 +101,12 @@ class GenerationUi(QObject):
         settings = render_settings_from_project(doc.settings)
         seed = settings.seed_for_run()
         layout = doc.layout.copy()
+        engine_settings = settings.engine_settings(layout.width, layout.height, seed)
+        engine_settings["steps"] = steps = steps_to_run(settings.steps, model.family)  # "Model default" -> a number
         job = ev.GenerationJob(
             layout=layout,
             schedule=copy.deepcopy(doc.schedule),
-            settings=settings.engine_settings(layout.width, layout.height, seed),
+            settings=engine_settings,
             model=model,
             parameters={"render_settings": settings.to_dict()},
         )
@@ -96,8 +118,8 @@ class GenerationUi(QObject):
             self._job_content[job.id] = self._content
             self.preview.set_caption("Starting…")
             w, h = job.settings["width"], job.settings["height"]
-            steps = f"{settings.steps} steps" if settings.steps else "the model's default steps"
-            self.status.emit(f"Rendering {w}×{h}, {steps}, seed {seed}…")
+            default = f" ({model.model}'s default)" if settings.steps is None else ""
+            self.status.emit(f"Rendering {w}×{h}, {steps} steps{default}, seed {seed}…")
         return job
 
     def cancel(self) -> None:
@@ -106,7 +128,7 @@ class GenerationUi(QObject):
             self.panel.status.setText("Cancelling at the end of this step…")
 
     def edit_model_settings(self) -> bool:
-        dialog = ModelSettingsDialog(self.qsettings, self.panel.window())
+        dialog = ModelSettingsDialog(self.panel.window())
         accepted = dialog.exec() == ModelSettingsDialog.DialogCode.Accepted
         if accepted:
             model = self.panel.refresh_model()
@@ -135,10 +157,15 @@ class GenerationUi(QObject):
         elif isinstance(event, ev.Finished):
             self._on_finished(event)
         elif isinstance(event, ev.Cancelled):
-            self.preview.set_caption(f"Cancelled after {event.steps_done} step(s) (preview of the last step)")
+            total = self.runner.current_job.settings.get("steps") if self.runner.current_job else None
+            of = f" of {total}" if total else ""
+            self.preview.set_caption(f"Cancelled after step {event.steps_done}{of}",
+                                     "The picture is the preview of the last finished step.")
             self.status.emit("Render cancelled.")
         elif isinstance(event, ev.Error):
             self.last_error = event
+            self.preview.set_caption(f"Not rendered: {ERROR_TITLES.get(event.kind, 'render failed').lower()}",
+                                     "The message under the Generate button says why.")
             self.status.emit(event.message)
         elif isinstance(event, ev.Loading):
             self.status.emit(event.message)
@@ -176,6 +203,34 @@ class GenerationUi(QObject):
     def _on_layout_event(self, event) -> None:
         if self.preview.view.image is None and not self.runner.busy:
             self._show_idle_layout()
+        self._recheck_error("size" if event.kind == "size_changed" else "layout")
+
+    def _on_model_changed(self, _model) -> None:
+        self._recheck_error("model")
+
+    def _recheck_error(self, what: str) -> None:
+        """After an edit (``what``: "layout", "size", "settings", "schedule", "renders" or "model"),
+        take down a failed render's message once the edit fixed its cause."""
+        err = self.last_error
+        if err is None or self.runner.busy:
+            return
+        if err.kind == ev.PROMPT:
+            fixed = what in ("layout", "size") and not prompt_problems(self.document.layout)
+        elif err.kind == ev.MODEL:
+            fixed = what == "model"
+        elif err.kind == ev.SETTINGS:
+            fixed = what in ("settings", "schedule", "size", "model")
+        elif err.kind == ev.OUT_OF_MEMORY:
+            fixed = what in ("size", "model")
+        else:
+            fixed = False
+        if fixed:
+            self.last_error = None
+            self.panel.clear_problem()
+            if self.preview.view.image is None:
+                self._show_idle_layout()
+            else:
+                self.preview.set_caption("Last preview · ready to generate again")
 
     def _show_idle_layout(self) -> None:
         """With nothing rendered yet, the pane shows the canvas' shape and outlines."""
@@ -232,6 +287,10 @@ class GenerationUi(QObject):
 
     def close(self) -> None:
         """Stop listening to the runner (and stop it, if this object created it)."""
+        try:
+            notifier().changed.disconnect(self._on_model_changed)
+        except (RuntimeError, TypeError):
+            pass
         for signal, slot in self._runner_links:
             try:
                 signal.disconnect(slot)

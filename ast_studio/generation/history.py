@@ -15,21 +15,21 @@ image that does not decode raises :class:`RenderImageError` when it is exported.
 from __future__ import annotations
 
 import io
-import json
 import math
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ast_core.provenance import LAYOUT_KEY, METADATA_KEY, png_bytes
 from ast_core.project import Render
 from ast_core.project.layout_json import layout_from_dict, layout_to_dict
 
 from . import events as ev
 from .render_settings import RenderSettings, render_settings_from_project
 
-#: PNG text chunk keys written on export.
-PNG_KEYS = ("Software", "parameters", "prompt", "ast_studio:layout", "ast_studio:schedule")
+#: PNG text chunk keys written on export (the engine's one metadata format).
+PNG_KEYS = ("Software", METADATA_KEY, LAYOUT_KEY)
 
 
 class RenderImageError(ValueError):
@@ -149,27 +149,22 @@ def short_summary(render: Render) -> str:
 
 
 def png_with_metadata(render: Render) -> bytes:
-    """The render's image as PNG with its parameters, prompt, layout and schedule in text chunks.
+    """The render's image as PNG with the engine's metadata (as ``ast-studio render`` writes it).
 
     Raises :class:`RenderImageError` when the image does not decode."""
-    from PIL import PngImagePlugin
-
     from ast_core.project.images import decode_png
 
     try:
         image = decode_png(bytes(render.image_png))
     except ValueError as e:
         raise RenderImageError(f"the render's image cannot be decoded ({e})") from None
-    info = PngImagePlugin.PngInfo()
-    params = dict(_object(render.parameters))
-    info.add_text("Software", "AST Studio")
-    info.add_itxt("parameters", json.dumps({k: v for k, v in params.items() if k != "schedule"}, ensure_ascii=False))
-    info.add_itxt("prompt", str(_object(render.layout).get("base_prompt", "")))
-    info.add_itxt("ast_studio:layout", json.dumps(render.layout, ensure_ascii=False))
-    info.add_itxt("ast_studio:schedule", json.dumps(params.get("schedule"), ensure_ascii=False))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", pnginfo=info, compress_level=6)
-    return buf.getvalue()
+    params = _object(render.parameters)
+    metadata = _object(params.get("metadata"))
+    metadata = {**metadata, "layout": render.layout}
+    for key in ("settings", "schedule", "warnings"):  # what the history keeps beside the engine's record
+        if metadata.get(key) is None and params.get(key) is not None:
+            metadata[key] = params[key]
+    return png_bytes(image, metadata)
 
 
 def export_png(render: Render, path: str | Path) -> Path:

@@ -1,9 +1,10 @@
-"""Which model the studio loads, from where and how: typed, persisted with QSettings.
+"""Which model the studio loads, from where and how: the user's model configuration.
 
-The settings belong to the user (not to a project): the same model folder serves every
-project. Stored under the ``model/`` group of the application's QSettings. A stored value
-that is missing or not understood falls back to its default with a log line, so a bad
-settings file never stops the studio from starting.
+The configuration and its storage live in :mod:`ast_core.models.configuration` (a JSON file
+in the user's configuration folder), so ``ast-studio render`` follows the same choice. This
+module adds what the studio needs on top: a Qt signal when the choice changes (the Generate
+and Schedule panels follow it) and a one-time move of settings that older versions kept in
+QSettings (group ``model/``).
 
 No torch here: checking a folder against the engine's requirements runs off the GUI
 thread (:mod:`.model_check`).
@@ -11,89 +12,92 @@ thread (:mod:`.model_check`).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from ast_core.models.configuration import (  # noqa: F401 - the studio's names for them
+    BUILTIN_MODELS,
+    DEVICES,
+    DTYPES,
+    HF_IDS,
+    MODEL_NAMES,
+    SOURCES,
+    configuration_from_dict,
+    configuration_path,
+    configured_model,
+    write_configuration,
+)
+from ast_core.models.configuration import DEFAULTS  # noqa: F401
+from ast_core.models.configuration import ModelConfiguration as ModelSettings
 
 log = logging.getLogger(__name__)
 
-#: Model families the studio offers (names of ``ast_core.models.families.FAMILIES``).
-MODEL_NAMES = ("FLUX.1-dev", "FLUX.1-schnell", "tiny-flux")
-BUILTIN_MODELS = ("tiny-flux",)  # built in code: no folder, no download
-#: Where the weights come from: a local folder, or a repository id in the Hugging Face cache.
-SOURCES = ("folder", "hf_cache")
-DEVICES = ("auto", "cuda", "mps", "cpu")
-DTYPES = ("auto", "bf16", "fp16", "f32")
-GROUP = "model"
-HF_IDS = {"FLUX.1-dev": "black-forest-labs/FLUX.1-dev", "FLUX.1-schnell": "black-forest-labs/FLUX.1-schnell"}
+OLD_GROUP = "model"  # where versions before the JSON file kept the model settings (QSettings)
 
 
-@dataclass(frozen=True)
-class ModelSettings:
-    model: str = "tiny-flux"
-    source: str = "folder"
-    folder: str = ""
-    hf_id: str = ""
-    device: str = "auto"
-    dtype: str = "auto"
-    cpu_offload: bool = False
-
-    @property
-    def is_builtin(self) -> bool:
-        return self.model in BUILTIN_MODELS
-
-    @property
-    def location(self) -> str:
-        """The folder or Hugging Face id the weights load from ("" for a built-in model)."""
-        if self.is_builtin:
-            return ""
-        if self.source == "hf_cache":
-            return self.hf_id or HF_IDS.get(self.model, "")
-        return self.folder
-
-    def load_key(self) -> tuple:
-        """Two settings with the same key load the same pipeline (the worker's cache key)."""
-        return (self.model, "" if self.is_builtin else self.source, self.location, self.device,
-                self.dtype, self.cpu_offload)
-
-    def describe(self) -> str:
-        where = "built in" if self.is_builtin else (
-            f"Hugging Face cache {self.location}" if self.source == "hf_cache" else (self.folder or "no folder set"))
-        extra = [] if self.device == "auto" else [self.device]
-        extra += [] if self.dtype == "auto" else [self.dtype]
-        extra += ["CPU offload"] if self.cpu_offload else []
-        return f"{self.model} ({where}{', ' + ', '.join(extra) if extra else ''})"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def with_changes(self, **changes) -> "ModelSettings":
-        return replace(self, **changes)
+class ModelSettingsNotifier(QObject):
+    #: the stored model settings changed (the new ModelSettings)
+    changed = Signal(object)
 
 
-DEFAULTS = ModelSettings()
+_notifier: ModelSettingsNotifier | None = None
 
 
-def _store() -> QSettings:
-    from ast_studio.settings import store
-
-    return store()
-
-
-def _choice(settings: QSettings, key: str, choices: tuple, default: str) -> str:
-    value = settings.value(key, default)
-    if value is None or str(value) not in choices:
-        if settings.contains(key):
-            log.warning("setting %s=%r is not one of %s; using %r", key, value, ", ".join(choices), default)
-        return default
-    return str(value)
+def notifier() -> ModelSettingsNotifier:
+    """The one object that announces model-settings changes to every panel."""
+    global _notifier
+    if _notifier is None:
+        _notifier = ModelSettingsNotifier()
+    return _notifier
 
 
-def _text(settings: QSettings, key: str, default: str) -> str:
-    value = settings.value(key, default)
-    if not isinstance(value, str):
-        log.warning("setting %s=%r is not text; using %r", key, value, default)
-        return default
+def load_model_settings(path: Path | None = None) -> ModelSettings:
+    """The configured model (the default built-in model when none is); each bad stored value falls back."""
+    if path is None:
+        _move_old_settings()
+    return configured_model(path)[0]
+
+
+def model_note(path: Path | None = None) -> str:
+    """The one-line note shown while no model is configured ("" once one is)."""
+    if path is None:
+        _move_old_settings()
+    return configured_model(path)[1]
+
+
+def save_model_settings(model: ModelSettings, path: Path | None = None) -> None:
+    write_configuration(model, path)
+    notifier().changed.emit(model)
+
+
+def _move_old_settings() -> None:
+    """Model settings an older studio stored in QSettings move to the configuration file, once."""
+    if configuration_path().exists():
+        return
+    try:
+        from ast_studio.settings import store
+
+        old = store()
+        if not old.contains(f"{OLD_GROUP}/model"):
+            return
+        old.beginGroup(OLD_GROUP)
+        try:
+            data = {key: _plain(old.value(key)) for key in old.childKeys()}
+        finally:
+            old.endGroup()
+        model = configuration_from_dict(data, "QSettings model/")
+        path = write_configuration(model)
+        old.remove(OLD_GROUP)
+        log.info("model settings moved from QSettings to %s", path)
+    except Exception:  # noqa: BLE001 - an old settings file must never stop the studio
+        log.exception("could not move the old model settings")
+
+
+def _plain(value):
+    """QSettings (INI) gives booleans back as text."""
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
     return value
 
 
@@ -107,33 +111,3 @@ def flag(settings: QSettings, key: str, default: bool) -> bool:
         return bool(value)
     log.warning("setting %s=%r is not true/false; using %r", key, value, default)
     return default
-
-
-def load_model_settings(settings: QSettings | None = None) -> ModelSettings:
-    """The stored settings; each bad or missing value falls back to its default."""
-    s = settings if settings is not None else _store()
-    s.beginGroup(GROUP)
-    try:
-        return ModelSettings(
-            model=_choice(s, "model", MODEL_NAMES, DEFAULTS.model),
-            source=_choice(s, "source", SOURCES, DEFAULTS.source),
-            folder=_text(s, "folder", DEFAULTS.folder),
-            hf_id=_text(s, "hf_id", DEFAULTS.hf_id),
-            device=_choice(s, "device", DEVICES, DEFAULTS.device),
-            dtype=_choice(s, "dtype", DTYPES, DEFAULTS.dtype),
-            cpu_offload=flag(s, "cpu_offload", DEFAULTS.cpu_offload),
-        )
-    finally:
-        s.endGroup()
-
-
-def save_model_settings(model: ModelSettings, settings: QSettings | None = None) -> None:
-    s = settings if settings is not None else _store()
-    s.beginGroup(GROUP)
-    try:
-        for key, value in model.to_dict().items():
-            s.setValue(key, value)
-    finally:
-        s.endGroup()
-    s.sync()
-

@@ -2,12 +2,13 @@
 
 Every change re-checks the settings off the GUI thread with the engine's own folder check
 and shows what is missing (e.g. "model folder ... is incomplete: missing transformer/").
-OK stores the settings (QSettings) even when the check fails, so a folder on a drive that
-is not mounted yet is not lost; generating then explains the problem again.
+OK stores the settings (the user's model configuration, shared with ``ast-studio render``)
+even when the check fails, so a folder on a drive that is not mounted yet is not lost;
+generating then explains the problem again.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from .model_check import ModelCheck
 from .model_settings import (
+    BUILTIN_MODELS,
     DEVICES,
     DTYPES,
     HF_IDS,
@@ -42,19 +44,18 @@ DEVICE_LABELS = {"auto": "Auto (CUDA, then MPS, then CPU)", "cuda": "CUDA GPU", 
 
 
 class ModelSettingsDialog(QDialog):
-    def __init__(self, qsettings: QSettings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model settings")
         self.setMinimumWidth(520)
-        self.qsettings = qsettings
-        initial = load_model_settings(qsettings)
+        initial = load_model_settings()
         self.check = ModelCheck(self)
         self.check.checked.connect(self._on_checked)
         self.last_check: tuple[bool, str] | None = None
 
         self.model = QComboBox()
         for name in MODEL_NAMES:
-            self.model.addItem(name + (" (built in, for testing)" if name == "tiny-flux" else ""), name)
+            self.model.addItem(name + (" (built in, for testing)" if name in BUILTIN_MODELS else ""), name)
         self.source = QComboBox()
         for key, label in SOURCE_LABELS.items():
             self.source.addItem(label, key)
@@ -128,7 +129,7 @@ class ModelSettingsDialog(QDialog):
         self.cpu_offload.setChecked(s.cpu_offload)
 
     def accept(self) -> None:
-        save_model_settings(self.settings(), self.qsettings)
+        save_model_settings(self.settings())
         super().accept()
 
     # ------------------------------------------------------------------ checking

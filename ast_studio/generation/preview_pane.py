@@ -153,6 +153,7 @@ class PreviewPane(QWidget):
         self.view = PreviewView()
         self.caption = QLabel("")
         self.caption.setStyleSheet("color: #9aa0a8;")
+        self.caption.setWordWrap(True)  # a long caption takes a second line instead of being cut off
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.caption.setMinimumWidth(40)
         self.outlines = QCheckBox("Outlines")
@@ -185,9 +186,9 @@ class PreviewPane(QWidget):
         self.view.set_image(image, layout)
         self.set_caption(caption)
 
-    def set_caption(self, text: str) -> None:
+    def set_caption(self, text: str, more: str = "") -> None:
         self.caption.setText(text)
-        self.caption.setToolTip(text)
+        self.caption.setToolTip(f"{text}. {more}" if more else text)
 
     def clear(self, canvas_size: tuple[int, int] | None = None) -> None:
         self.view.image = None

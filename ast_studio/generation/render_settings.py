@@ -13,11 +13,13 @@ import random
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from ast_core.methods import method_names
+
 log = logging.getLogger(__name__)
 
 KEY = "generation"
 SEED_MODES = ("fixed", "random", "increment")
-METHODS = ("ast", "none")
+METHODS = tuple(method_names())  # the engine's registry
 MAX_SEED = 2**31 - 1  # fits a QSpinBox
 STEP_RANGE = (1, 200)
 GUIDANCE_RANGE = (0.0, 30.0)
@@ -25,7 +27,7 @@ GUIDANCE_RANGE = (0.0, 30.0)
 
 @dataclass(frozen=True)
 class RenderSettings:
-    #: None = the loaded model's own default (FLUX.1-dev 28, schnell 4, tiny-flux 4)
+    #: None = the configured model's own default (ast_core.schedule.timesteps.steps_to_run)
     steps: int | None = None
     guidance: float = 3.5
     seed: int = 0

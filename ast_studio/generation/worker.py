@@ -17,8 +17,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ast_core.schedule.timesteps import steps_to_run
 
 from . import engine_run
 from . import events as ev
@@ -60,7 +63,11 @@ class GenerationWorker(QObject):
             if self._cancel.is_set():
                 self.event.emit(ev.Cancelled(0, job.id))
                 return
-            total = int(job.settings.get("steps", 0))
+            # "Model default" (None) means the loaded family's default: the job carries the
+            # number that runs, so the history and captions record it
+            total = steps_to_run(job.settings.get("steps"), loaded.family)
+            if job.settings.get("steps") != total:
+                job = replace(job, settings={**job.settings, "steps": total})
             self.event.emit(ev.Started(total, job.id))
 
             def on_step(info) -> None:

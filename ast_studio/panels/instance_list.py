@@ -25,15 +25,25 @@ ICON = 18
 def append_to_base_prompt_command(document: Document, instance_id: str) -> SetPrompts:
     """Append an instance's text to the base prompt (", text" or "text")."""
     inst = document.layout.instance(instance_id)
-    base = document.layout.base_prompt.rstrip()
-    text = inst.prompt.strip().rstrip(".")
-    if not text:
+    if not inst.prompt.strip().rstrip("."):
         raise ValueError(f"{inst.name} has no prompt to append")
+    return SetPrompts(document, base=with_text_appended(document.layout.base_prompt, inst.prompt))
+
+
+def append_background_command(document: Document) -> SetPrompts:
+    """Append the background prompt's text to the base prompt, the same way as an instance's."""
+    if not document.layout.background_prompt.strip().rstrip("."):
+        raise ValueError("the background prompt is empty")
+    return SetPrompts(document, base=with_text_appended(document.layout.base_prompt,
+                                                        document.layout.background_prompt))
+
+
+def with_text_appended(base: str, text: str) -> str:
+    """``base`` with ``text`` at its end: ", text" (before a final period), or just "text"."""
+    base, text = base.rstrip(), text.strip().rstrip(".")
     if base.endswith("."):
-        new = f"{base[:-1]}, {text}."
-    else:
-        new = f"{base}, {text}" if base else text
-    return SetPrompts(document, base=new)
+        return f"{base[:-1]}, {text}."
+    return f"{base}, {text}" if base else text
 
 
 class InstanceDelegate(QStyledItemDelegate):

@@ -1,4 +1,9 @@
-"""Base and background prompts; instance texts highlighted in their colours as you type."""
+"""Base and background prompts; instance and background texts highlighted in the base prompt as you type.
+
+The method needs every instance's text and the background's text inside the base prompt.
+Both are treated alike here: highlighted where they occur (instances in their colours, the
+background in :data:`BACKGROUND_COLOUR`), flagged when missing, appended by "Append missing".
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -11,22 +16,31 @@ from .. import icons
 from ..commands import SetPrompts
 from ..document import Document
 from . import typing_sessions as typing
-from .instance_list import append_to_base_prompt_command
+from .instance_list import append_background_command, append_to_base_prompt_command
+
+#: the background's colour in the base prompt (instances use their own)
+BACKGROUND_COLOUR = "#8e9aa8"
+
+
+def _occurrences(text: str, prompt: str, colour: str) -> list[tuple[int, int, str]]:
+    lower, needle = text.lower(), prompt.strip().rstrip(".").lower()
+    spans = []
+    if needle:
+        start = lower.find(needle)
+        while start >= 0:
+            spans.append((start, len(needle), colour))
+            start = lower.find(needle, start + 1)
+    return spans
 
 
 def instance_spans(text: str, instances) -> list[tuple[int, int, str]]:
     """(start, length, colour) of every case-insensitive occurrence of each instance's prompt."""
-    lower = text.lower()
-    spans = []
-    for inst in instances:
-        needle = inst.prompt.strip().rstrip(".").lower()
-        if not needle:
-            continue
-        start = lower.find(needle)
-        while start >= 0:
-            spans.append((start, len(needle), inst.color))
-            start = lower.find(needle, start + 1)
-    return spans
+    return [span for inst in instances for span in _occurrences(text, inst.prompt, inst.color)]
+
+
+def background_spans(text: str, background_prompt: str) -> list[tuple[int, int, str]]:
+    """(start, length, BACKGROUND_COLOUR) of every occurrence of the background prompt."""
+    return _occurrences(text, background_prompt, BACKGROUND_COLOUR)
 
 
 def readable(colour: QColor, min_lightness: float = 0.45) -> QColor:
@@ -41,7 +55,9 @@ class BasePromptHighlighter(QSyntaxHighlighter):
         self.layout_model = document.layout
 
     def highlightBlock(self, text: str) -> None:
-        for start, length, colour in instance_spans(text, self.layout_model.instances):
+        # the background first: an instance's text inside it shows in the instance's colour
+        spans = background_spans(text, self.layout_model.background_prompt)
+        for start, length, colour in spans + instance_spans(text, self.layout_model.instances):
             fmt = QTextCharFormat()
             back = readable(QColor(colour))
             back.setAlpha(110)
@@ -72,7 +88,8 @@ class PromptsPanel(QWidget):
         self.missing.setProperty("role", "warning")
         self.missing.setWordWrap(True)
         self.append_all = QPushButton(icons.icon("append"), "Append missing")
-        self.append_all.setToolTip("Append the text of every flagged instance to the base prompt")
+        self.append_all.setToolTip("Append the text of the background and of every flagged instance to the base "
+                                   "prompt")
         missing_row = QHBoxLayout()
         missing_row.setContentsMargins(0, 0, 0, 0)
         missing_row.addWidget(self.missing, 1)
@@ -111,13 +128,19 @@ class PromptsPanel(QWidget):
                                                      typing_session=typing.current()))
 
     def append_missing(self) -> None:
-        missing = [i for i in self.layout_model.instances_missing_from_base_prompt() if i.prompt.strip()]
-        if not missing:
+        """Append the background's and every flagged instance's text to the base prompt (one undo step)."""
+        layout = self.layout_model
+        background = layout.background_missing_from_base_prompt()
+        missing = [i for i in layout.instances_missing_from_base_prompt() if i.prompt.strip()]
+        if not missing and not background:
             return
         stack = self.document.undo_stack
-        stack.beginMacro("Append missing instances to the base prompt")
+        stack.beginMacro("Append missing text to the base prompt")
+        if background:
+            stack.push(append_background_command(self.document))
         for inst in missing:
-            stack.push(append_to_base_prompt_command(self.document, inst.id))
+            if not layout.in_base_prompt(inst.prompt):  # the background's text may have brought it in
+                stack.push(append_to_base_prompt_command(self.document, inst.id))
         stack.endMacro()
 
     def _on_event(self, event) -> None:
@@ -135,12 +158,15 @@ class PromptsPanel(QWidget):
 
     def _refresh_missing(self) -> None:
         missing = self.layout_model.instances_missing_from_base_prompt()
+        background = self.layout_model.background_missing_from_base_prompt()
         with_text = [i for i in missing if i.prompt.strip()]
-        if missing:
-            names = ", ".join(i.name for i in missing[:4]) + (" …" if len(missing) > 4 else "")
-            self.missing.setText(f"⚠ Not in the base prompt: {names}")
-        self.missing.setVisible(bool(missing))
-        self.append_all.setVisible(bool(with_text))
+        names = (["Background"] if background else []) + [i.name for i in missing]
+        if names:
+            self.missing.setText("⚠ Not in the base prompt: " + ", ".join(names[:4]) + (" …" if len(names) > 4 else ""))
+            self.missing.setToolTip("AST needs the background's and each instance's text inside the base prompt: "
+                                    "“Append missing” adds them at its end.")
+        self.missing.setVisible(bool(names))
+        self.append_all.setVisible(bool(with_text) or background)
 
 
 def prompts_dock(document: Document, parent=None) -> QDockWidget:

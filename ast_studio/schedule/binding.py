@@ -8,8 +8,10 @@ into undo commands:
 * during a mouse drag the widgets call :meth:`preview` (the live schedule changes, the
   heatmap follows) and :meth:`commit` on release, so a whole drag is one undo step.
 
-The preview context (step count from the project's generation settings, image size from the
-layout) gives the timesteps the curves and the heatmap are drawn for.
+The preview context gives the timesteps the curves and the heatmap are drawn for: the steps
+that will actually run (the project's steps, or the configured model's default for "Model
+default": :func:`ast_core.schedule.timesteps.steps_to_run`), that model's scheduler shift and
+the canvas size -- the same numbers the engine's scheduler produces for the next render.
 """
 from __future__ import annotations
 
@@ -20,24 +22,15 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ast_core.schedule import AST_PAPER_FLUX, Schedule, preset_schedule
-from ast_core.schedule.timesteps import flux_timesteps, image_seq_len
+from ast_core.methods.ast import default_schedule
+from ast_core.schedule import OFF, Schedule, preset_schedule
+from ast_core.schedule.timesteps import run_timesteps, steps_to_run
+from ast_studio.generation.model_settings import load_model_settings, notifier
+from ast_studio.generation.render_settings import render_settings_from_project
 
 from .commands import SetSchedule
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PRESET = AST_PAPER_FLUX
-DEFAULT_STEPS = 28
-
-
-def project_steps(settings: dict | None) -> int:
-    """The step count of the project's generation settings (FLUX.1-dev's 28 when it is the model's default)."""
-    try:
-        from ast_studio.generation.render_settings import render_settings_from_project
-    except ImportError:  # pragma: no cover - generation settings not installed
-        return DEFAULT_STEPS
-    return render_settings_from_project(settings).steps or DEFAULT_STEPS
 
 
 class ScheduleBinding(QObject):
@@ -49,28 +42,35 @@ class ScheduleBinding(QObject):
     def __init__(self, document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.schedule: Schedule = preset_schedule(DEFAULT_PRESET)
+        self.family = load_model_settings().family
+        self.schedule: Schedule = default_schedule(self.family)
         #: why the document's schedule could not be shown ("" when it could)
         self.problem = ""
         self._pending = False  # a preview (drag) is in progress
         self._before: dict | None = None
         self._before_live: dict = {}
-        self._steps = project_steps(document.settings)
+        self._steps_setting = render_settings_from_project(document.settings).steps  # None: the model's default
         self.schedule.changed.connect(self._on_schedule_changed)
         document.part_changed.connect(self._on_part_changed)
+        notifier().changed.connect(self._on_model_changed)
         document.layout.events.connect(self._on_layout_event)
         self._load_from_document()
 
     # ---------------------------------------------------------------- preview context
     @property
     def steps(self) -> int:
-        return self._steps
+        """The steps the next render runs."""
+        return steps_to_run(self._steps_setting, self.family)
+
+    @property
+    def steps_from_model(self) -> bool:
+        """True when the steps are the model's default ("Model default" in the Generate panel)."""
+        return self._steps_setting is None
 
     def timesteps(self) -> np.ndarray:
-        """Timesteps of the next run: project steps, canvas size (FLUX.1-dev scheduler)."""
+        """Timesteps of the next render: its steps, the configured model's scheduler, the canvas size."""
         layout = self.document.layout
-        return flux_timesteps(self._steps, image_seq_len(max(16, layout.width),
-                                                         max(16, layout.height)))
+        return run_timesteps(self._steps_setting, self.family, max(16, layout.width), max(16, layout.height))
 
     def coefficient_table(self, kind: str) -> np.ndarray:
         return self.schedule.coefficient_table(kind, self.timesteps())
@@ -80,10 +80,29 @@ class ScheduleBinding(QObject):
         if name == "schedule":
             self._load_from_document()
         elif name == "settings":
-            steps = project_steps(self.document.settings)
-            if steps != self._steps:
-                self._steps = steps
+            steps = render_settings_from_project(self.document.settings).steps
+            if steps != self._steps_setting:
+                self._steps_setting = steps
                 self.context_changed.emit()
+
+    def _on_model_changed(self, model) -> None:
+        if model.family != self.family:
+            self.family = model.family
+            self._load_from_document()  # its layers (and its default preset) may differ
+            self.context_changed.emit()
+
+    @property
+    def default_preset(self) -> str:
+        return self.family.default_preset
+
+    def preset_names(self) -> list[str]:
+        """The presets offered for the configured model: its architecture's, then "off"."""
+        return [*self.family.architecture.presets(), OFF]
+
+    def layer_runs(self) -> list[tuple[str, int, int]]:
+        """``[(label, start, end)]`` of the schedule's layer kinds, named as the model names them."""
+        labels = self.family.architecture.layer_kind_labels
+        return [(labels.get(kind, kind), s, e) for kind, s, e in self.schedule.kind_boundaries()]
 
     def _on_layout_event(self, event) -> None:
         if event.kind in ("size_changed", "reset"):
@@ -93,16 +112,19 @@ class ScheduleBinding(QObject):
         data = self.document.schedule
         problem = ""
         if data is None:
-            target = preset_schedule(DEFAULT_PRESET)
+            target = default_schedule(self.family)
         else:
             try:
                 target = Schedule.from_dict(data)
             except ValueError as exc:
                 problem = (f"The project's schedule could not be read ({exc}); showing the "
-                           f"preset \"{DEFAULT_PRESET}\". The project keeps its schedule "
+                           f"preset \"{self.default_preset}\". The project keeps its schedule "
                            "until you edit here.")
                 log.warning("%s", problem)
-                target = preset_schedule(DEFAULT_PRESET)
+                target = default_schedule(self.family)
+        if target.structure != self.family.layers:
+            # shown (and run: the engine maps it the same way) on the configured model's layers
+            target = target.for_structure(self.family.layers)
         changed_problem = problem != self.problem
         self.problem = problem
         if target.to_dict() != self.schedule.to_dict():
@@ -158,26 +180,15 @@ class ScheduleBinding(QObject):
         return self.commit(text, merge_key)
 
     def apply_preset(self, name: str) -> bool:
-        """Replace everything by preset ``name`` at this schedule's depth (one undo step)."""
-        target = preset_schedule(name)
-        if (target.num_double, target.num_single) != (self.schedule.num_double,
-                                                       self.schedule.num_single):
-            target = target.for_depth(self.schedule.num_double, self.schedule.num_single)
+        """Replace everything by preset ``name`` on the schedule's layers (one undo step)."""
+        target = preset_schedule(name, self.schedule.structure)
         return self.edit(f"Schedule preset: {name}", lambda s: s.assign(target))
-
-    def set_depth(self, num_double: int, num_single: int) -> bool:
-        """Map the schedule to a model with another layer count (one undo step)."""
-        if (num_double, num_single) == (self.schedule.num_double, self.schedule.num_single):
-            return False
-        target = self.schedule.for_depth(num_double, num_single)
-        return self.edit(f"Schedule for {num_double}+{num_single} layers",
-                         lambda s: s.assign(target))
 
     def differs_from_preset(self) -> bool:
         """True when the schedule was edited away from the preset it names."""
         name = self.schedule.preset
         try:
-            reference = preset_schedule(name, self.schedule.num_double, self.schedule.num_single)
+            reference = preset_schedule(name, self.schedule.structure)
         except ValueError:
             return True
         return reference.to_dict() != self.schedule.to_dict()

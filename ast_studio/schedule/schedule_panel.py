@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 from ast_core.schedule import (
     I2T_MAPS,
     KINDS,
-    PRESET_NAMES,
     KeyframeCurve,
     PowerCurve,
     preset_schedule,
@@ -102,7 +101,7 @@ class SchedulePanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Preset"))
         self.preset_combo = QComboBox()
-        self.preset_combo.addItems(list(PRESET_NAMES))
+        self.preset_combo.addItems(self.binding.preset_names())
         self.preset_combo.setPlaceholderText("custom")
         self.preset_combo.setToolTip("Start from a named schedule (replaces every curve and band)")
         self.preset_combo.activated.connect(
@@ -250,6 +249,10 @@ class SchedulePanel(QWidget):
         self.kind_buttons[kind].setChecked(True)
 
         # preset and status
+        names = self.binding.preset_names()
+        if [self.preset_combo.itemText(i) for i in range(self.preset_combo.count())] != names:
+            self.preset_combo.clear()  # the configured model changed architecture
+            self.preset_combo.addItems(names)
         self.preset_combo.setCurrentIndex(self.preset_combo.findText(s.preset))  # -1: custom
         if self.binding.is_default():
             status = "Project default (not yet edited)."
@@ -268,15 +271,18 @@ class SchedulePanel(QWidget):
         curve = s.curve(kind)
         if isinstance(curve, PowerCurve):
             points = curve.to_keyframes(timesteps).points
-            shape = f"(t/1000)^{curve.decay:g} over the first {curve.modulated_steps} steps"
+            count = curve.modulated_count(steps)
+            share = "" if curve.modulated_fraction is None else \
+                f" ({curve.modulated_fraction:.0%} of the steps, rounded up)"
+            shape = f"(t/1000)^{curve.decay:g} over the first {count} steps{share}"
             self.decay_spin.setValue(curve.decay)
-            self.modulated_spin.setValue(curve.modulated_steps)
+            self.modulated_spin.setValue(count)
         else:
             points = curve.points
             preset_curve = self._preset_curve(kind)
             if isinstance(preset_curve, PowerCurve):
                 self.decay_spin.setValue(preset_curve.decay)
-                self.modulated_spin.setValue(preset_curve.modulated_steps)
+                self.modulated_spin.setValue(preset_curve.modulated_count(steps))
             shape = f"{len(points)} keyframe{'s' if len(points) != 1 else ''}"
         self.curve_heading.setText(f"Step curve: {label}")
         note = ""
@@ -294,19 +300,22 @@ class SchedulePanel(QWidget):
         self._show_keyframe()
 
         # bands
+        runs = self.binding.layer_runs()
         self.bands.set_bands([(b.start, b.end, lanes_of(b), describe_band(b)) for b in s.bands],
-                             s.num_layers, s.kind_boundaries())
+                             s.num_layers, runs)
 
         # heatmap: one colour scale for all kinds, so kinds compare at a glance
         tables = {k: s.coefficient_table(k, timesteps) for k in KINDS}
         vmax = max(float(t.max()) for t in tables.values())
-        self.heatmap.set_data(tables[kind], vmax if vmax > 0 else 1.0, label,
-                              s.kind_boundaries())
+        self.heatmap.set_data(tables[kind], vmax if vmax > 0 else 1.0, label, runs)
         self.heatmap_heading.setText(f"Coefficient per step and layer: {label}")
         layout = self.document.layout
+        source = (f"{self.binding.family.name}'s default" if self.binding.steps_from_model
+                  else "generation settings")
         self.context_label.setText(
-            f"Drawn for {steps} steps at {layout.width}x{layout.height} (generation settings); "
-            f"{s.num_double} double + {s.num_single} single layers.")
+            f"Drawn for {steps} steps ({source}) at {layout.width}x{layout.height} with "
+            f"{self.binding.family.name}'s scheduler; "
+            + " + ".join(f"{e - b} {name}" for name, b, e in runs) + " layers.")
 
     def _show_keyframe(self) -> None:
         i = self.curve.selected_index()
@@ -383,7 +392,7 @@ class SchedulePanel(QWidget):
 
     def _preset_curve(self, kind: str):
         try:
-            return preset_schedule(self.binding.schedule.preset).curve(kind)
+            return preset_schedule(self.binding.schedule.preset, self.binding.schedule.structure).curve(kind)
         except ValueError:
             return PowerCurve()
 

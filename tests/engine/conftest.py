@@ -37,3 +37,10 @@ def seed_layout(seed_examples):
         return cache[name].layout.copy()
 
     return load
+
+
+@pytest.fixture(scope="session")
+def tiny_sd3_model():
+    from ast_core.models import load_model
+
+    return load_model("tiny-sd3", device="cpu", dtype="f32")

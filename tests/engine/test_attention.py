@@ -15,67 +15,12 @@ from ast_core.attention import (
     build_row_groups,
     modulated_attention,
 )
+from ast_core.models import architecture
 from ast_core.schedule import LayerBand, LayerPlan, PowerCurve, Schedule
 
-# ----------------------------------------------------------------------------- reference
+FLUX = architecture("flux")
 
-
-def dense_reference(q, k, v, inputs: ModulationInputs, plan: LayerPlan, strength: dict,
-                    sizereg_image: float, sizereg_text: float, mask=None) -> torch.Tensor:
-    """The method page written out densely in float64: P, M, P*exp(c(M-P)), renormalise."""
-    q, k, v = q.double(), k.double(), v.double()
-    B, N, H, D = q.shape
-    T = inputs.text_len
-    hw = N - T
-    segs = inputs.segment_masks.double()
-    num = segs.shape[0]
-
-    def indicator(tokens):
-        ind = torch.zeros(T, dtype=torch.float64)
-        for t in tokens:
-            ind[t] = 1.0
-        return ind
-
-    m_ii = sum(torch.outer(segs[s], segs[s]) for s in range(num))
-    m_inst = sum((torch.outer(segs[s], segs[s]) for s in range(1, num)),
-                 torch.zeros(hw, hw, dtype=torch.float64))
-    a_img = 1 - sizereg_image * m_ii.sum(1) / hw
-    a_inst = 1 - sizereg_image * m_inst.sum(1) / hw
-    spans = [indicator(inputs.segment_spans[s]) for s in range(num)]
-    m_tt = torch.eye(T, dtype=torch.float64) + sum(torch.outer(x, x) for x in spans)
-    a_txt = 1 - sizereg_text * m_tt.sum(1) / T
-    maps = {
-        "background": torch.outer(segs[0], spans[0]),
-        "instance": torch.zeros(hw, T, dtype=torch.float64),
-        "attribute": torch.zeros(hw, T, dtype=torch.float64),
-    }
-    for s in range(1, num):
-        attrs = inputs.attribute_tokens[s]
-        rest = [t for t in inputs.segment_spans[s] if t not in attrs]
-        maps["instance"] += torch.outer(segs[s], indicator(rest))
-        maps["attribute"] += torch.outer(segs[s], indicator(attrs))
-    factors = {"a_img": a_img, "a_inst": a_inst}
-
-    M = torch.zeros(N, N, dtype=torch.float64)
-    C = torch.zeros(N, N, dtype=torch.float64)
-    if plan.t2t:
-        M[:T, :T] = m_tt
-        C[:T, :T] = (a_txt * strength["t2t"])[:, None]
-    if plan.i2t_maps:
-        M[T:, :T] = sum(maps[name] for name in plan.i2t_maps)
-        C[T:, :T] = (factors[plan.i2t_row_factor] * strength["i2t"])[:, None]
-    if plan.i2i:
-        M[T:, T:] = m_ii
-        C[T:, T:] = (factors[plan.i2i_row_factor] * strength["i2i"])[:, None]
-
-    S = torch.einsum("bnhd,bmhd->bhnm", q, k) / math.sqrt(D)
-    if mask is not None:
-        S = S + mask.double() if mask.dtype != torch.bool else \
-            S.masked_fill(~mask, float("-inf"))
-    P = torch.softmax(S, -1)
-    P1 = P * torch.exp(C * (M - P))
-    P2 = P1 / P1.sum(-1, keepdim=True)
-    return torch.einsum("bhnm,bmhd->bnhd", P2, v)
+from dense_attention import dense_reference  # noqa: E402  (the float64 form of the formula)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -218,8 +163,9 @@ def test_size_factors_follow_the_formula() -> None:
     assert t.a_img[24] == 1.0 and segs[:, 24].sum() == 0
     bg_pixel = int(torch.nonzero(segs[0])[0])
     assert t.a_inst[bg_pixel] == 1.0 and t.a_img[bg_pixel] < 1.0
-    # token 12 is in two spans (sizes 2 and 3): 1 - 4 * (1 + 2 + 3) / 16
-    assert torch.isclose(t.a_txt[12], torch.tensor(1 - 4 * 6 / 16))
+    # token 12 is in two spans ([11, 12] and [12, 13, 14]): its row of M_tt has 4 ones
+    assert torch.isclose(t.a_txt[12], torch.tensor(1 - 4 * 4 / 16))
+    assert torch.isclose(t.a_txt[3], torch.tensor(1 - 4 * 8 / 16))  # an 8-token span
     assert t.a_txt[15] == 1 - 4 * 1 / 16  # padding: only the identity
 
 
@@ -278,12 +224,16 @@ def layered_schedule(weights=None, modulated_steps=3) -> Schedule:
         LayerBand(3, 4, i2t_maps={"attribute"}),
     ]
     curve = PowerCurve(1.5, modulated_steps)
-    return Schedule(num_double=2, num_single=2, bands=bands,
+    return Schedule(layers=[("joint", 2), ("single", 2)], bands=bands,
                     weights=weights or {"i2i": 3.5, "t2t": 3.5, "i2t": 5.0},
                     curves={"i2i": curve, "t2t": curve, "i2t": curve})
 
 
-def run(model, step: int, **extra):
+def run(model, step: int, ctrl: ASTAttention | None = None, **extra):
+    """One transformer forward at ``step`` (the controller is told the step, as the pipeline's
+    step callback does)."""
+    if ctrl is not None:
+        ctrl.set_step(step)
     with torch.inference_mode():  # as the pipeline runs it
         return model(timestep=torch.tensor([TIMESTEPS[step] / 1000.0]), **model_inputs(),
                      **extra)[0]
@@ -294,9 +244,9 @@ def test_processors_equal_dense_formula_in_double_and_single_blocks(step, monkey
     model = tiny_flux()
     schedule = layered_schedule()
     inputs = make_inputs()
-    ctrl = ASTAttention(model, schedule, inputs, TIMESTEPS)
-    with ctrl.installed():
-        ours = run(model, step)
+    ctrl = ASTAttention(schedule, inputs, TIMESTEPS)
+    with ctrl.installed(FLUX, model):
+        ours = run(model, step, ctrl)
     assert ctrl.calls["modulated"] == 4 and ctrl.calls["stock"] == 0
 
     # reference: the stock FLUX processor with its attention replaced by the dense formula
@@ -312,6 +262,7 @@ def test_processors_equal_dense_formula_in_double_and_single_blocks(step, monkey
                                ).to(query.dtype)
 
     monkeypatch.setattr(transformer_flux, "dispatch_attention_fn", dense_dispatch)
+    assert type(model.transformer_blocks[0].attn.processor).__name__ == "FluxAttnProcessor"
     ref = run(model, step)
     assert len(calls) == 4
     torch.testing.assert_close(ours, ref, atol=2e-5, rtol=1e-5)
@@ -325,66 +276,150 @@ def test_zero_weights_or_zero_modulated_steps_equal_stock_exactly() -> None:
     stock = run(model, 0)
     for schedule in (layered_schedule(weights={"i2i": 0.0, "t2t": 0.0, "i2t": 0.0}),
                      layered_schedule(modulated_steps=0)):
-        ctrl = ASTAttention(model, schedule, inputs, TIMESTEPS)
-        with ctrl.installed():
-            out = run(model, 0)
+        ctrl = ASTAttention(schedule, inputs, TIMESTEPS)
+        with ctrl.installed(FLUX, model):
+            out = run(model, 0, ctrl)
         assert torch.equal(out, stock)
         assert ctrl.calls["modulated"] == 0 and ctrl.calls["stock"] == 4
     # past the modulated steps the layer is plain attention as well
-    ctrl = ASTAttention(model, layered_schedule(modulated_steps=2), inputs, TIMESTEPS)
+    ctrl = ASTAttention(layered_schedule(modulated_steps=2), inputs, TIMESTEPS)
     stock1, stock3 = run(model, 1), run(model, 3)
-    with ctrl.installed():
-        assert torch.equal(run(model, 3), stock3)
-        assert not torch.equal(run(model, 1), stock1)
+    with ctrl.installed(FLUX, model):
+        assert torch.equal(run(model, 3, ctrl), stock3)
+        assert not torch.equal(run(model, 1, ctrl), stock1)
     assert ctrl.calls["modulated"] == 4 and ctrl.calls["stock"] == 4
 
 
 def test_original_processors_come_back_after_an_exception() -> None:
     model = tiny_flux()
     before = {name: proc for name, proc in model.attn_processors.items()}
-    ctrl = ASTAttention(model, layered_schedule(), make_inputs(), TIMESTEPS)
+    ctrl = ASTAttention(layered_schedule(), make_inputs(), TIMESTEPS)
     with pytest.raises(RuntimeError, match="cancelled"):
-        with ctrl.installed():
-            assert all(type(p).__name__ == "ASTFluxAttnProcessor"
+        with ctrl.installed(FLUX, model):
+            assert all(type(p).__name__ == "FluxControlledProcessor"
                        for p in model.attn_processors.values())
             run(model, 0)
             raise RuntimeError("cancelled")
     after = model.attn_processors
     assert after.keys() == before.keys()
     assert all(after[name] is before[name] for name in before)
-    assert not model._forward_pre_hooks
+    assert not model._forward_pre_hooks and not model._forward_hooks
     assert ctrl.step is None
     # and it can be installed again
-    with ctrl.installed():
+    with ctrl.installed(FLUX, model):
         run(model, 0)
     assert all(model.attn_processors[n] is before[n] for n in before)
 
 
-def test_step_follows_the_pipeline_timestep() -> None:
+def test_step_comes_from_the_pipeline_step_callback() -> None:
+    """Install starts at step 0; each ``step_finished(i)`` (the pipeline's callback) moves on;
+    past the last step the layers are plain. No timestep matching: a timestep that is none of
+    the run's changes nothing."""
     model = tiny_flux()
     seen = []
-    ctrl = ASTAttention(model, layered_schedule(), make_inputs(), TIMESTEPS,
+    ctrl = ASTAttention(layered_schedule(), make_inputs(), TIMESTEPS,
                         probe=lambda layer, step, *_: seen.append((layer, step)))
-    with ctrl.installed():
-        for step in (0, 1, 3):
-            run(model, step)
-        # a bf16-rounded timestep still finds its step
-        with torch.no_grad():
-            model(timestep=torch.tensor([0.75], dtype=torch.bfloat16), **model_inputs())
-        run_unknown = model_inputs()
-        with torch.no_grad():
-            model(timestep=torch.tensor([0.1]), **run_unknown)
-    steps = [s for layer, s in seen if layer == 0]
-    assert steps == [0, 1, 3, 1, None]
-    assert ctrl.step_for_timestep(749.0) == 1 and ctrl.step_for_timestep(600.0) is None
+    with ctrl.installed(FLUX, model):
+        for i in range(len(TIMESTEPS)):
+            with torch.no_grad():
+                model(timestep=torch.tensor([0.123]), **model_inputs())
+            ctrl.step_finished(i)
+        assert ctrl.step is None
+    assert [s for layer, s in seen if layer == 0] == [0, 1, 2, 3]
+    assert ctrl.step is None
 
 
 def test_schedule_of_another_depth_is_mapped_and_wrong_sizes_are_named() -> None:
     model = tiny_flux()
-    from ast_core.schedule import AST_PAPER_FLUX, preset_schedule
-    ctrl = ASTAttention(model, preset_schedule(AST_PAPER_FLUX), make_inputs(), TIMESTEPS)
-    assert (ctrl.schedule.num_double, ctrl.schedule.num_single) == (2, 2)
-    wrong = ASTAttention(model, layered_schedule(), make_inputs(text_len=20), TIMESTEPS)
-    with wrong.installed(), pytest.raises(ValueError, match="text tokens"):
-        run(model, 0)
+    from ast_core.models.flux import AST_PAPER
+    from ast_core.schedule import preset_schedule
+    ctrl = ASTAttention(preset_schedule(AST_PAPER), make_inputs(), TIMESTEPS,
+                        structure=FLUX.structure_of(model))
+    assert ctrl.schedule.structure == (("joint", 2), ("single", 2))
+    wrong = ASTAttention(layered_schedule(), make_inputs(text_len=20), TIMESTEPS)
+    with wrong.installed(FLUX, model), pytest.raises(ValueError, match="text"):
+        run(model, 0, wrong)
     assert all(type(p).__name__ == "FluxAttnProcessor" for p in model.attn_processors.values())
+
+
+# ----------------------------------------------------------------------------- T2T map
+
+
+def test_t2t_map_and_row_factors_by_hand() -> None:
+    """Six text tokens, two spans ([1, 2] and [3, 4, 5]), token 0 in none; sizereg_text 4."""
+    masks = torch.tensor([[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]], dtype=torch.bool)
+    inputs = ModulationInputs(masks, 6, [[], [1, 2], [3, 4, 5]])
+    t = TokenTables(inputs, 1.0, 4.0)
+    expected = torch.tensor([
+        [1, 0, 0, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0],
+        [0, 0, 0, 1, 1, 1],
+        [0, 0, 0, 1, 1, 1],
+        [0, 0, 0, 1, 1, 1],
+    ], dtype=torch.float32)
+    assert torch.equal(t.t2t_map, expected)
+    # a_txt = 1 - 4 * rowsum / 6
+    assert torch.allclose(t.a_txt, torch.tensor([1 / 3, -1 / 3, -1 / 3, -1.0, -1.0, -1.0]))
+
+
+def test_t2t_overlapping_spans_are_set_not_summed() -> None:
+    """One instance's text inside another's: entries stay 1, the rows count each token once."""
+    masks = torch.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=torch.bool)
+    inputs = ModulationInputs(masks, 6, [[], [1, 2, 3], [2, 3]])
+    t = TokenTables(inputs, 1.0, 4.0)
+    assert float(t.t2t_map.max()) == 1.0
+    assert t.t2t_map[2].tolist() == [0, 1, 1, 1, 0, 0]
+    assert t.t2t_map[1].tolist() == [0, 1, 1, 1, 0, 0]
+    assert t.t2t_map[5].tolist() == [0, 0, 0, 0, 0, 1]
+    assert torch.isclose(t.a_txt[2], torch.tensor(1 - 4 * 3 / 6))
+    # the kernel sees the same set map (text rows only, T2T block only)
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(1, 6 + 3, 2, 8, generator=g) * 2 for _ in range(3))
+    plan = LayerPlan(t2t=True)
+    groups = build_row_groups(plan, {"i2i": 0.0, "t2t": 3.0, "i2t": 0.0}, t)
+    ref = dense_reference(q, k, v, inputs, plan, {"i2i": 0.0, "t2t": 3.0, "i2t": 0.0}, 1.0, 4.0)
+    for heads_at_once in (False, True):
+        out = modulated_attention(q, k, v, groups, heads_at_once=heads_at_once, chunk_rows=4)
+        assert torch.allclose(out.double(), ref, atol=1e-5, rtol=0), heads_at_once
+
+
+@pytest.mark.parametrize("heads_at_once", [False, True])
+def test_every_layer_of_the_paper_schedule_equals_the_dense_formula(heads_at_once,
+                                                                    monkeypatch) -> None:
+    """tiny FLUX with FLUX.1-dev's 19 + 38 layers and the paper's table: on each modulated step
+    every layer's attention (real projections, rotary embedding) equals the dense float64 form."""
+    import functools
+
+    from ast_core.attention import controller
+    from ast_core.models.flux import AST_PAPER
+    from ast_core.schedule import preset_schedule
+
+    model = tiny_flux(19, 38)
+    schedule = preset_schedule(AST_PAPER)
+    timesteps = [1000.0, 900.0, 700.0, 400.0]
+    inputs = make_inputs()
+    plans = schedule.layer_plans()
+    strengths = schedule.step_strengths(timesteps)
+    worst: dict[int, float] = {}
+
+    def probe(layer, step, q, k, v, groups):
+        if groups is None:
+            return
+        strength = {kind: float(strengths[kind][step]) for kind in strengths}
+        ours = modulated_attention(q, k, v, groups, heads_at_once=heads_at_once)
+        ref = dense_reference(q, k, v, inputs, plans[layer], strength, 1.0, 4.0)
+        err = float((ours.double() - ref).norm() / ref.norm())
+        worst[layer] = max(worst.get(layer, 0.0), err)
+
+    monkeypatch.setattr(controller, "modulated_attention",
+                        functools.partial(modulated_attention, heads_at_once=heads_at_once))
+    ctrl = ASTAttention(schedule, inputs, timesteps, probe=probe)
+    with ctrl.installed(FLUX, model):
+        for step in (0, 2):
+            ctrl.set_step(step)
+            with torch.inference_mode():
+                model(timestep=torch.tensor([timesteps[step] / 1000.0]), **model_inputs())
+    # layers 5..56 act in the paper's table (double 6-19, every single block)
+    assert sorted(worst) == list(range(5, 57))
+    assert max(worst.values()) < 1e-5, max(worst.items(), key=lambda kv: kv[1])

@@ -6,7 +6,9 @@ import torch.nn.functional as F
 from diffusers import FluxTransformer2DModel
 
 from ast_core.attention import ASTAttention, ModulationInputs, modulated_attention
-from ast_core.schedule import AST_PAPER_FLUX, preset_schedule
+from ast_core.models import architecture
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
+from ast_core.schedule import preset_schedule
 
 ROWS = COLS = 8
 TEXT = 32
@@ -69,8 +71,8 @@ def own_word_mass(model, schedule, inputs) -> torch.Tensor:
             per_instance.append(mass[:, rows].mean())
         masses[layer] = float(torch.stack(per_instance).mean())
 
-    ctrl = ASTAttention(model, schedule, inputs, TIMESTEPS, probe=probe)
-    with ctrl.installed(), torch.no_grad():
+    ctrl = ASTAttention(schedule, inputs, TIMESTEPS, probe=probe)
+    with ctrl.installed(architecture("flux"), model), torch.no_grad():
         model(**forward_inputs())
     return torch.tensor([masses[layer] for layer in range(57)])
 

@@ -36,7 +36,7 @@ def test_seed_examples_render(tiny_model, seed_layout, name):
     assert md["method_used"] == "ast" and md["seed"] == 7 and len(steps) == 4
     assert md["schedule"]["preset"] == "AST paper (FLUX.1-dev)"
     assert len(md["segments"]) == 1 + len(layout.visible_instances())
-    assert all(seg["span"] for seg in md["segments"])
+    assert all(seg["text_rows"] for seg in md["segments"])
     assert np.asarray(result.images[0]).std() > 0
 
 

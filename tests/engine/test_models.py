@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from ast_core.models import (
-    FAMILIES, FLUX_DEV, FLUX_SCHNELL, TINY_FLUX, ModelLoadError, check_folder, export_tiny_model, load_model,
-    resolve_device, resolve_dtype,
+    FAMILIES, ModelLoadError, check_folder, export_tiny_model, load_model, resolve_device, resolve_dtype,
 )
+from ast_core.models.flux import FLUX_DEV, FLUX_SCHNELL, TINY_FLUX
 
 
 def _render(pipe, steps=2, size=64, seed=1):
@@ -23,9 +23,11 @@ def _render(pipe, steps=2, size=64, seed=1):
 
 def test_family_facts():
     assert FLUX_DEV.max_sequence_length == 512 and FLUX_SCHNELL.max_sequence_length == 256
-    assert FLUX_DEV.guidance_embeds and not FLUX_SCHNELL.guidance_embeds
+    assert FLUX_DEV.guidance_distilled and not FLUX_SCHNELL.guidance_distilled
+    assert FLUX_SCHNELL.default_steps == 4 and FLUX_SCHNELL.default_guidance == 0.0
     for fam in FAMILIES.values():
-        assert fam.latent_channels == 16 and fam.pixels_per_token == 16 and fam.architecture == "flux"
+        assert fam.latent_channels == 16 and fam.pixels_per_token == 16
+        assert fam.architecture_name in {"flux", "sd3"} and fam.architecture.name == fam.architecture_name
 
 
 def test_device_and_dtype_choice():
@@ -128,13 +130,13 @@ def test_incomplete_folder_lists_everything_missing(exported, tmp_path):
     assert "transformer/*.safetensors" in msg and str(broken) in msg
 
 
-def test_not_a_flux_pipeline(exported, tmp_path):
+def test_unknown_pipeline_class_is_named(exported, tmp_path):
     other = tmp_path / "sd"
     shutil.copytree(exported, other)
     index = json.loads((other / "model_index.json").read_text())
     index["_class_name"] = "StableDiffusionPipeline"
     (other / "model_index.json").write_text(json.dumps(index))
-    with pytest.raises(ModelLoadError, match="not a FLUX pipeline.*StableDiffusionPipeline"):
+    with pytest.raises(ModelLoadError, match="no pipeline AST Studio knows.*StableDiffusionPipeline.*supported: FluxPipeline, StableDiffusion3Pipeline"):
         load_model(str(other))
 
 

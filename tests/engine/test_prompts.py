@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from ast_core.document import Instance
-from ast_core.prompts import PromptError, analyse_prompts, encode_base, encode_with_substitution, split_attributes
+from ast_core.prompts import (
+    PromptError, analyse_prompts, analyse_text_block, encode_with_substitution, split_attributes,
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,17 +130,51 @@ def test_truncation_warns_and_names_instances_that_fell_off(t5):
 
 
 def test_substitution_replaces_exactly_the_span_rows(tiny_model, seed_examples):
-    pipe = tiny_model.pipeline
+    pipe, arch = tiny_model.pipeline, tiny_model.architecture
     base, bg, insts = _seed(seed_examples, "beach")
-    a = analyse_prompts(pipe.tokenizer_2, base, bg, insts, 128)
-    cond = encode_with_substitution(pipe, a)
-    plain = encode_base(pipe, base, 128)
-    assert cond.prompt_embeds.shape == plain.prompt_embeds.shape == (1, 128, 32)
-    torch.testing.assert_close(cond.pooled_prompt_embeds, plain.pooled_prompt_embeds, rtol=0, atol=0)
+    layout = arch.text_layout(tiny_model.family, 128)
+    a = analyse_text_block(pipe, layout, base, bg, insts)
+    cond = encode_with_substitution(pipe, arch, a, 128, 3.5)
+    plain = arch.encode(pipe, base, 128, 3.5)
+    assert cond.text.shape == plain.text.shape == (1, 128, 32)
+    torch.testing.assert_close(cond.pooled, plain.pooled, rtol=0, atol=0)
     assert sorted(cond.substituted) == sorted(s.name for s in a.segments)
-    in_spans = sorted(t for s in a.segments for t in s.span)
-    changed = ((cond.prompt_embeds - plain.prompt_embeds).abs().sum(-1)[0] > 0).nonzero().flatten().tolist()
+    in_spans = sorted(t for rows in a.segment_rows() for t in rows)
+    changed = ((cond.text - plain.text).abs().sum(-1)[0] > 0).nonzero().flatten().tolist()
     assert changed == in_spans
-    for seg in a.segments:  # each span holds the segment's own embedding (encoded alone, padded like FLUX)
-        own = encode_base(pipe, seg.prompt, 128).prompt_embeds[0, : len(seg.span)]
-        torch.testing.assert_close(cond.prompt_embeds[0, seg.span], own, rtol=0, atol=0)
+    for seg in a.segments:  # each span holds the segment's own embedding (encoded alone, padded as the pipeline does)
+        own = arch.encode(pipe, seg.prompt, 128, 3.5).text[0, : len(seg.span)]
+        torch.testing.assert_close(cond.text[0, seg.span], own, rtol=0, atol=0)
+
+
+def test_sd3_spans_and_substitution_cover_clip_and_t5_rows(tiny_sd3_model, seed_examples):
+    """SD3's text block is 77 CLIP rows (row 0 the start token) then the T5 rows: each segment's
+    span is found in both, and both parts of it hold the segment's own encoding."""
+    pipe, arch = tiny_sd3_model.pipeline, tiny_sd3_model.architecture
+    base, bg, insts = _seed(seed_examples, "beach")
+    T = 64
+    layout = arch.text_layout(tiny_sd3_model.family, T)
+    assert [(p.name, p.offset, p.length, p.bos) for p in layout.parts] == [("clip", 0, 77, 1), ("t5", 77, T, 0)]
+    a = analyse_text_block(pipe, layout, base, bg, insts)
+    clip, t5 = a.parts
+    rows = a.segment_rows()
+    for s, seg in enumerate(a.segments):
+        assert clip.segments[s].span and t5.segments[s].span, seg.name
+        assert rows[s] == [1 + t for t in clip.segments[s].span] + [77 + t for t in t5.segments[s].span]
+        # the CLIP ids of the span are the segment's own CLIP ids
+        ids = pipe.tokenizer(seg.prompt.rstrip(".")).input_ids[1:-1]
+        base_ids = pipe.tokenizer(base, truncation=True, max_length=77).input_ids
+        assert [base_ids[1 + t] for t in clip.segments[s].span] == ids
+    cond = encode_with_substitution(pipe, arch, a, T, 4.5)
+    plain = arch.encode(pipe, base, T, 4.5)
+    assert cond.text.shape == plain.text.shape == (1, 77 + T, 64)
+    assert cond.negative_text is not None and torch.equal(cond.negative_text, plain.negative_text)
+    changed = ((cond.text - plain.text).abs().sum(-1)[0] > 0).nonzero().flatten().tolist()
+    assert changed == sorted({r for rs in rows for r in rs})
+    for s, seg in enumerate(a.segments):
+        own = arch.encode_alone(pipe, [seg.source_text], T)[0]
+        n_clip, n_t5 = len(clip.segments[s].span), len(t5.segments[s].span)
+        torch.testing.assert_close(cond.text[0, [1 + t for t in clip.segments[s].span]], own[1:1 + n_clip],
+                                   rtol=0, atol=0)
+        torch.testing.assert_close(cond.text[0, [77 + t for t in t5.segments[s].span]], own[77:77 + n_t5],
+                                   rtol=0, atol=0)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ast_core.cli import main
-from ast_core.generation.png_text import LAYOUT_KEY, METADATA_KEY, read_png_metadata
+from ast_core.provenance import LAYOUT_KEY, METADATA_KEY, read_png_metadata
 from ast_core.project import Project, layout_to_dict, save_project
 
 
@@ -46,10 +46,12 @@ def test_render_writes_png_with_metadata_and_masks(beach_project, tmp_path, caps
     assert stack.shape == (7, 8, 8) and set(np.unique(stack)) <= {0, 255}
     assert ((stack > 0).sum(0) == 1).all()  # exclusive segments cover every token once
     chair = next(s for s in roles["segments"] if s.get("prompt") == "a green beach chair")
-    assert chair["span_tokens"] == ["▁a", "▁green", "▁beach", "▁chair"]
-    by_index = {t["index"]: t for t in roles["text_tokens"]}
-    assert {r["role"] for r in by_index[chair["span"][1]]["roles"]} == {"attribute"}
-    assert {r["role"] for r in by_index[chair["span"][3]]["roles"]} == {"instance"}
+    t5 = chair["parts"]["t5"]
+    assert t5["span_tokens"] == ["▁a", "▁green", "▁beach", "▁chair"]
+    assert chair["text_rows"] == t5["span"]  # FLUX: the text block is the T5 rows alone
+    by_row = {t["row"]: t for t in roles["text_tokens"]}
+    assert {r["role"] for r in by_row[t5["span"][1]]["roles"]} == {"attribute"}
+    assert {r["role"] for r in by_row[t5["span"][3]]["roles"]} == {"instance"}
     assert md["segments"][2]["grid_cells"] == chair["tokens_in_mask"]
 
 
@@ -115,3 +117,50 @@ def test_out_of_memory_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch
     err = capsys.readouterr().err
     assert code == 2 and "needs more memory than is free" in err and err.count("\n") == 1
     assert not (tmp_path / "o.png").exists()
+
+
+def test_without_model_render_follows_the_studios_configuration_else_tiny_flux(beach_project, tmp_path, capsys):
+    """One rule for the studio and the command line: the configured model, else tiny-flux with a note."""
+    from ast_core.models.configuration import ModelConfiguration, configuration_path, write_configuration
+
+    def render(name, *extra):
+        return main(["render", str(beach_project), "-o", str(tmp_path / name), "--size", "128x128", *extra])
+
+    assert render("first.png") == 0  # nothing configured (an isolated, empty configuration folder)
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert len(notes) == 1 and "no model configured" in notes[0] and "tiny-flux" in notes[0]
+    assert read_png_metadata(tmp_path / "first.png")["metadata"]["model"]["family"] == "tiny-flux"
+
+    missing = tmp_path / "models" / "FLUX.1-dev"
+    write_configuration(ModelConfiguration(model="FLUX.1-dev", source="folder", folder=str(missing)))
+    assert render("dev.png") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(missing) in err and str(configuration_path()) in err
+    assert not (tmp_path / "dev.png").exists()
+
+    write_configuration(ModelConfiguration(model="FLUX.1-dev", source="folder", folder=""))
+    assert render("nofolder.png") == 2
+    assert "no model folder set for FLUX.1-dev" in capsys.readouterr().err
+
+    write_configuration(ModelConfiguration(model="tiny-flux", device="cpu", dtype="f32"))
+    assert render("chosen.png") == 0
+    captured = capsys.readouterr()
+    assert "no model configured" not in captured.err
+    md = read_png_metadata(tmp_path / "chosen.png")["metadata"]
+    assert md["model"]["family"] == "tiny-flux" and md["model"]["device"] == "cpu" and md["model"]["dtype"] == "f32"
+
+
+def test_render_on_sd3_writes_clip_and_t5_token_roles(beach_project, tmp_path):
+    out, masks = tmp_path / "sd3.png", tmp_path / "sd3-masks"
+    assert main(["render", str(beach_project), "-o", str(out), "--model", "tiny-sd3", "--size", "128x128",
+                 "--steps", "2", "--save-masks", str(masks)]) == 0
+    md = read_png_metadata(out)["metadata"]
+    assert md["model"]["family"] == "tiny-sd3" and md["model"]["architecture"] == "sd3"
+    assert md["method_used"] == "ast" and md["schedule"]["layers"] == [{"kind": "joint", "count": 24}]
+    roles = json.loads((masks / "token_roles.json").read_text())
+    assert [p["name"] for p in roles["text_parts"]] == ["clip", "t5"]
+    chair = next(s for s in roles["segments"] if s.get("prompt") == "a green beach chair")
+    assert chair["parts"]["clip"]["span_tokens"] == ["a</w>", "green</w>", "beach</w>", "chair</w>"]
+    assert chair["parts"]["t5"]["span_tokens"] == ["▁a", "▁green", "▁beach", "▁chair"]
+    parts = {t["part"] for t in roles["text_tokens"]}
+    assert parts == {"clip", "t5"}

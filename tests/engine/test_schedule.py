@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
 from ast_core.schedule import (
-    AST_PAPER_FLUX,
     OFF,
     KeyframeCurve,
     LayerBand,
@@ -37,7 +37,7 @@ def paper_row(layer1: int) -> tuple[bool, bool, set[str], str | None]:
 
 def test_paper_preset_reproduces_the_method_table() -> None:
     s = preset_schedule(AST_PAPER_FLUX)
-    assert (s.num_double, s.num_single, s.num_layers) == (19, 38, 57)
+    assert (s.structure, s.num_layers) == ((("joint", 19), ("single", 38)), 57)
     for layer in range(57):
         i2i, t2t, maps, factor = paper_row(layer + 1)
         plan = s.layer_plan(layer)
@@ -45,10 +45,10 @@ def test_paper_preset_reproduces_the_method_table() -> None:
         if factor:
             assert plan.i2t_row_factor == factor, layer + 1
         assert plan.i2i_row_factor == "a_img"
-        assert s.layer_kind(layer) == ("double" if layer < 19 else "single")
+        assert s.layer_kind(layer) == ("joint" if layer < 19 else "single")
     assert s.weights == {"i2i": 3.5, "t2t": 3.5, "i2t": 5.0}
     assert (s.sizereg_image, s.sizereg_text) == (1.0, 4.0)
-    assert s.kind_boundaries() == [("double", 0, 19), ("single", 19, 57)]
+    assert s.kind_boundaries() == [("joint", 0, 19), ("single", 19, 57)]
 
 
 def test_coefficient_table_is_weight_times_curve_times_band() -> None:
@@ -158,24 +158,53 @@ def test_split_and_remove_bands_keep_the_tiling() -> None:
     assert s.bands[0].start == 0 and s.layer_plan(0).i2i
 
 
-def test_for_depth_maps_by_relative_position() -> None:
+def test_for_structure_maps_by_relative_position() -> None:
     s = preset_schedule(AST_PAPER_FLUX)
-    same = s.for_depth(19, 38)
+    same = s.for_structure(s.structure)
     assert same == s
-    tiny = preset_schedule(AST_PAPER_FLUX, 4, 8)
+    tiny = preset_schedule(AST_PAPER_FLUX, [("joint", 4), ("single", 8)])
     assert tiny.num_layers == 12
     # double: first quarter of 19 is "none" (layers 1-5), the rest instance
     assert not tiny.layer_plan(0).any
     assert tiny.layer_plan(1).i2t_maps == {"instance"}
     assert tiny.layer_plan(4).i2t_maps == {"instance", "background"}
     assert tiny.layer_plan(11).i2t_maps == {"attribute"} and not tiny.layer_plan(11).i2i
-    doubled = s.for_depth(38, 76)
+    doubled = s.for_structure([("joint", 38), ("single", 76)])
     for layer in range(114):
         src = layer // 2
         assert doubled.layer_plan(layer) == s.layer_plan(src)
-    joint_only = s.for_depth(24, 0)  # SD3-like: positions over the whole stack
+    joint_only = s.for_structure([("joint", 24)])  # SD3-like: positions over the whole stack
     assert joint_only.num_layers == 24 and not joint_only.layer_plan(0).any
     assert joint_only.layer_plan(23).i2t_maps == {"attribute"}
+    # the method page's SD3.5 rule: layer l (1-based) of L takes FLUX layer round(l * 57 / L)
+    for total in (24, 38):
+        mapped = s.for_structure([("joint", total)])
+        for layer in range(total):
+            src = int((layer + 1) * 57 / total + 0.5)
+            assert mapped.layer_plan(layer) == s.layer_plan(min(57, max(1, src)) - 1), (total, layer)
+
+
+def test_format_1_schedules_still_load() -> None:
+    d = preset_schedule(AST_PAPER_FLUX).to_dict()
+    d["format_version"] = 1
+    d["layers"] = {"double": 19, "single": 38}
+    assert Schedule.from_dict(d) == preset_schedule(AST_PAPER_FLUX)
+
+
+def test_modulated_fraction_counts_the_first_share_of_the_steps() -> None:
+    curve = PowerCurve(3.0, 16, modulated_fraction=0.5)
+    for steps, modulated in ((4, 2), (5, 3), (1, 1), (28, 14)):
+        values = curve.values(np.linspace(1000, 100, steps))
+        assert (values[:modulated] > 0).all() and (values[modulated:] == 0).all(), steps
+    assert curve_round_trip(curve) == curve
+    with pytest.raises(ValueError, match="modulated_fraction"):
+        PowerCurve(3.0, 16, modulated_fraction=1.5)
+
+
+def curve_round_trip(curve):
+    from ast_core.schedule import curve_from_dict
+
+    return curve_from_dict(json.loads(json.dumps(curve.to_dict())))
 
 
 def test_json_round_trip_is_stable() -> None:
@@ -207,7 +236,8 @@ def test_json_round_trip_is_stable() -> None:
         (lambda d: d["bands"][-1].update(end=60), r"schedule.bands\[5\].end"),
         (lambda d: d["bands"][0].update(colour=1), r"schedule.bands\[0\]: unknown"),
         (lambda d: d["size_regularisation"].update(text=None), "schedule.size_regularisation.text"),
-        (lambda d: d["layers"].update(single=-1), "schedule.layers.single"),
+        (lambda d: d["layers"][1].update(count=-1), r"schedule.layers\[1\].count"),
+        (lambda d: d["layers"][0].update(kind="double"), r"schedule.layers\[0\].kind"),
         (lambda d: d.update(extra=1), r"schedule.\(root\): unknown"),
     ],
 )
@@ -229,6 +259,6 @@ def test_assign_resets_to_a_preset_with_one_event() -> None:
 
 def test_constructor_rejects_bad_bands() -> None:
     with pytest.raises(ValueError, match="gap"):
-        Schedule(num_double=2, num_single=2, bands=[LayerBand(0, 1), LayerBand(2, 4)])
+        Schedule(layers=[("joint", 2), ("single", 2)], bands=[LayerBand(0, 1), LayerBand(2, 4)])
     with pytest.raises(ValueError, match="end"):
         LayerBand(3, 3)

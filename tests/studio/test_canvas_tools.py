@@ -207,15 +207,39 @@ def test_wheel_zooms_at_the_cursor(window):
     assert abs(under_after.x() - under_before.x()) < 3 and abs(under_after.y() - under_before.y()) < 3
 
 
-def test_custom_canvas_size_dialog_rounds_to_multiples_of_16(window, monkeypatch):
+def type_into(box, text: str) -> None:
+    box.setFocus()
+    box.lineEdit().selectAll()
+    QTest.keyClicks(box.lineEdit(), text)
+    QTest.keyClick(box.lineEdit(), Qt.Key.Key_Tab)
+
+
+def test_custom_canvas_size_takes_what_was_typed_or_says_why_not(window, monkeypatch, qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
     from ast_studio import canvas_size
     from ast_studio.window_actions import custom_canvas_size
 
     assert canvas_size.round_to_step(1000) == 1008 and canvas_size.round_to_step(10) == 64
+    dialog = canvas_size.CanvasSizeDialog(1024, 1024)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    for typed in ("4112", "8192"):  # used to become 416 and 816 without a word
+        type_into(dialog.width_box, typed)
+        assert dialog.width_box.value() == int(typed) and dialog.width_box.text() == f"{typed} px"
+        assert f"Width {typed} px is larger than 4096 px" in dialog.problem.text() and not ok.isEnabled()
+    type_into(dialog.width_box, "32")
+    assert "smaller than 64 px" in dialog.problem.text() and not ok.isEnabled()
+    type_into(dialog.width_box, "900")
+    type_into(dialog.height_box, "1000")
+    assert ok.isEnabled() and dialog.width_box.value() == 900
+    assert "Width 900 px becomes 896 px" in dialog.problem.text() and "Height 1000 px becomes 1008 px" in dialog.problem.text()
+    assert dialog.size() == (896, 1008)
 
-    def accept(dialog):
-        dialog.width_box.setValue(900)
-        dialog.height_box.setValue(1000)
+    def accept(d):
+        type_into(d.width_box, "900")
+        type_into(d.height_box, "1000")
         return True
 
     monkeypatch.setattr(canvas_size.CanvasSizeDialog, "exec", accept)
@@ -223,6 +247,77 @@ def test_custom_canvas_size_dialog_rounds_to_multiples_of_16(window, monkeypatch
     layout = window.document.layout
     assert (layout.width, layout.height) == (896, 1008)
     assert window.document.undo_stack.count() == 1
+
+
+def test_resizing_the_canvas_offers_to_scale_the_instances(window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    doc = window.document
+    drag(window.canvas, line(256, 512, 768, 512, n=20))  # a stroke across the middle of 1024 x 1024
+    before = doc.layout.instances[0].geometry
+    answers, asked = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes,
+                      QMessageBox.StandardButton.No], []
+
+    def answer(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    portrait = next(a for a in window.canvas_size_menu.actions() if a.text().startswith("Portrait"))
+    portrait.trigger()  # Cancel: nothing changes
+    assert (doc.layout.width, doc.layout.height) == (1024, 1024) and doc.undo_stack.count() == 1
+    assert "1024 × 1024 to 768 × 1344" in asked[0] and "1 instance" in asked[0]
+    portrait.trigger()  # Yes: the stroke keeps its place in the picture
+    g = doc.layout.instances[0].geometry
+    assert (doc.layout.width, doc.layout.height) == (768, 1344) and doc.undo_stack.count() == 2
+    assert g.centroid.x == pytest.approx(before.centroid.x * 0.75, abs=1)
+    assert g.centroid.y == pytest.approx(before.centroid.y * 1344 / 1024, abs=1)
+    assert g.bounds[0] == pytest.approx(before.bounds[0] * 0.75, abs=1)
+    doc.undo_stack.undo()  # one undo step brings size and shapes back
+    assert (doc.layout.width, doc.layout.height) == (1024, 1024)
+    assert doc.layout.instances[0].geometry.equals(before)
+    portrait.trigger()  # No: pixel positions kept
+    assert (doc.layout.width, doc.layout.height) == (768, 1344)
+    assert doc.layout.instances[0].geometry.equals(before)
+    assert not answers
+
+
+def test_a_flat_polygon_and_a_shape_off_the_canvas_say_what_is_wrong(window):
+    view, doc = window.canvas, window.document
+    bar = window.statusBar()
+    view.set_tool("polygon")
+    for x, y in ((100, 100), (300, 300), (500, 500)):  # all on one line
+        click(view, x, y)
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    assert doc.layout.instances == [] and "encloses no area" in bar.currentMessage()
+    assert "outside the canvas" not in bar.currentMessage()
+    for x, y in ((-300, -300), (-100, -300), (-200, -100)):  # off the canvas, up and to the left
+        click(view, x, y)
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    assert doc.layout.instances == [] and "the polygon lies outside the canvas" in bar.currentMessage()
+    view.set_tool("brush")
+    drag(view, line(100, 100, 300, 100))
+    view.set_tool("polygon")
+    for x, y in ((100, 100), (200, 200), (300, 300)):  # flat again, now onto the selected instance
+        click(view, x, y)
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    assert doc.undo_stack.count() == 1 and "encloses no area" in bar.currentMessage()
+
+
+def test_the_status_bar_hint_names_the_instance_as_it_is_now(window):
+    view, doc = window.canvas, window.document
+    hint = window.hint_label
+    drag(view, line(100, 100, 300, 100))  # a new instance, selected
+    inst = doc.layout.instances[0]
+    assert f"paint onto {inst.name}." in hint.text()
+    window.instances_dock.widget().rename_requested.emit(inst.id)
+    name = window.instance_editor_dock.widget().name
+    QTest.keyClicks(name, "Fox")  # the whole name was selected: typing replaces it
+    assert inst.name == "Fox" and "paint onto Fox." in hint.text()
+    view.set_tool("polygon")
+    assert "click the vertices of a shape to add to Fox;" in hint.text()
+    doc.select(None)
+    assert "click the vertices of a shape for a new instance;" in hint.text()
 
 
 def test_clicking_the_first_vertex_closes_the_polygon_and_backspace_removes_one(window):

@@ -5,6 +5,8 @@ builds its own document, panels and isolated settings.
 """
 from __future__ import annotations
 
+import json
+
 import os
 from pathlib import Path
 
@@ -56,7 +58,7 @@ def qsettings(tmp_path):
     QStandardPaths.setTestModeEnabled(True)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "user-settings"))
     s = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
-    save_model_settings(ModelSettings(model="tiny-flux"), s)
+    save_model_settings(ModelSettings(model="tiny-flux"))
     return s
 
 
@@ -166,7 +168,7 @@ def test_model_stays_loaded_between_jobs(qtbot, studio):
     studio.test_events.clear()
     assert isinstance(run_to_end(qtbot, studio, click=False), ev.Finished)
     assert studio.runner.worker.loads == loads and not of_type(studio.test_events, ev.Loading)
-    save_model_settings(ModelSettings(model="tiny-flux", device="cpu", dtype="f32"), studio.qsettings)
+    save_model_settings(ModelSettings(model="tiny-flux", device="cpu", dtype="f32"))
     assert isinstance(run_to_end(qtbot, studio, click=False), ev.Finished)
     assert studio.runner.worker.loads == loads + 1  # other model settings: loaded again, once
     assert "cpu, f32" in studio.panel.model_label.text()
@@ -189,6 +191,7 @@ def test_cancel_mid_way(qtbot, studio):
     doc = studio.document
     studio.panel.steps.setValue(30)
     studio.document.layout.set_size(128, 128)
+    studio.host.resize(640, 640)  # a narrow preview, as in the studio's dock
     seen = {}
 
     def cancel_at_first_step(event):
@@ -204,6 +207,9 @@ def test_cancel_mid_way(qtbot, studio):
         studio.runner.event.disconnect(cancel_at_first_step)
     assert isinstance(last, ev.Cancelled), last
     assert last.steps_done <= seen["at"] + 1 < 30  # stopped within one step of the request
+    qtbot.wait(20)  # let the caption take the lines it needs
+    caption = studio.preview.caption
+    assert caption.text() == f"Cancelled after step {last.steps_done} of 30" and shows_whole_text(caption)
     assert state(doc) == before and not doc.renders
     assert studio.panel.generate_button.text() == "Generate"
     assert "Cancelled" in studio.panel.status.text()
@@ -239,6 +245,59 @@ def test_out_of_memory_is_reported_and_the_gui_recovers(qtbot, studio, monkeypat
     assert not studio.panel.messages.isVisible()
 
 
+def shows_whole_text(label) -> bool:
+    """The label is wide and tall enough for its (word-wrapped) text: nothing is cut off."""
+    from PySide6.QtCore import QRect
+
+    room = label.contentsRect()
+    need = label.fontMetrics().boundingRect(QRect(0, 0, room.width(), 10_000),
+                                            int(Qt.TextFlag.TextWordWrap), label.text())
+    return need.width() <= room.width() and need.height() <= room.height()
+
+
+def test_a_failed_renders_messages_follow_the_fix(qtbot, studio, monkeypatch):
+    """The caption says the render failed (not "Starting…"), and the message goes once its cause is fixed."""
+    from PySide6.QtGui import QTextCursor
+    from PySide6.QtTest import QTest
+
+    from ast_studio.generation.model_settings_dialog import ModelSettingsDialog
+    from ast_studio.panels.prompts import PromptsPanel
+
+    doc = studio.document
+    prompts = PromptsPanel(doc)
+    qtbot.addWidget(prompts)
+    prompts.show()
+    doc.layout.set_prompts(base="a red cat on green grass")  # the dog's text is gone
+    last = run_to_end(qtbot, studio)
+    assert isinstance(last, ev.Error) and last.kind == ev.PROMPT
+    assert studio.preview.caption.text() == "Not rendered: prompt problem"
+    assert studio.panel.messages.isVisible()
+    prompts.base.setFocus()
+    prompts.base.moveCursor(QTextCursor.MoveOperation.End)
+    QTest.keyClicks(prompts.base, " with a blue")
+    assert studio.panel.messages.isVisible()  # not fixed yet
+    QTest.keyClicks(prompts.base, " dog")
+    assert not studio.panel.messages.isVisible() and studio.panel.status.text() == "Ready"
+    assert "Not rendered" not in studio.preview.caption.text()
+
+    missing = studio.qsettings.fileName() + ".no-such-model"
+    save_model_settings(ModelSettings(model="FLUX.1-dev", source="folder", folder=missing))
+    last = run_to_end(qtbot, studio)
+    assert isinstance(last, ev.Error) and last.kind == ev.MODEL and missing in studio.panel.messages.text()
+    assert studio.preview.caption.text() == "Not rendered: model not available"
+
+    def choose_tiny_flux(dialog):
+        dialog.model.setCurrentIndex(dialog.model.findData("tiny-flux"))
+        dialog.accept()
+        return ModelSettingsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ModelSettingsDialog, "exec", choose_tiny_flux)
+    assert studio.edit_model_settings()
+    assert not studio.panel.messages.isVisible() and studio.panel.status.text() == "Ready"
+    assert isinstance(run_to_end(qtbot, studio), ev.Finished)
+    assert not studio.panel.messages.isVisible()
+
+
 def test_runtime_error_out_of_memory_counts_too():
     from ast_studio.generation.engine_run import is_out_of_memory
 
@@ -248,7 +307,7 @@ def test_runtime_error_out_of_memory_counts_too():
 
 def test_missing_model_folder_is_reported(qtbot, studio, tmp_path):
     missing = tmp_path / "models" / "FLUX.1-dev"
-    save_model_settings(ModelSettings(model="FLUX.1-dev", source="folder", folder=str(missing)), studio.qsettings)
+    save_model_settings(ModelSettings(model="FLUX.1-dev", source="folder", folder=str(missing)))
     doc = studio.document
     before = state(doc)
     last = run_to_end(qtbot, studio)
@@ -308,8 +367,9 @@ def test_history_survives_save_and_reopen(qtbot, studio, tmp_path):
     out = panel.export_selected(tmp_path / "first")
     text = png_text(Path(out).read_bytes())
     assert out.endswith("first.png") and text["Software"] == "AST Studio"
-    assert '"seed": 11' in text["parameters"] and text["prompt"] == doc.layout.base_prompt
-    assert "cat" in text["ast_studio:layout"]
+    metadata = json.loads(text["ast-studio:metadata"])
+    assert metadata["settings"]["seed"] == 11 and metadata["layout"]["base_prompt"] == doc.layout.base_prompt
+    assert "cat" in text["ast-studio:layout"]
     reopened.undo_stack.clear()
 
 

@@ -7,7 +7,8 @@ import random
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from ast_core.schedule import AST_PAPER_FLUX, KeyframeCurve, Schedule, preset_schedule
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
+from ast_core.schedule import KeyframeCurve, Schedule, preset_schedule
 from ast_studio.document import Document
 from ast_studio.generation.render_settings import (
     RenderSettings,
@@ -27,7 +28,7 @@ def panel(qtbot, qsettings):
     from ast_studio.generation.generation_panel import GenerationPanel
 
     doc = Document()
-    p = GenerationPanel(doc, qsettings)
+    p = GenerationPanel(doc)
     qtbot.addWidget(p)
     p._test_document = doc  # keep the document alive as long as the panel
     yield p
@@ -81,7 +82,7 @@ def test_panel_edits_are_undoable_and_merge(panel):
     assert panel.method.currentData() == "ast" and panel.seed_mode.currentData() == "fixed"
     doc.undo_stack.undo()
     # unset steps = the model's own default, shown as such
-    assert panel.steps.value() == 0 and panel.steps.text() == "Model default"
+    assert panel.steps.value() == 0 and panel.steps.text() == "Model default (4)"  # tiny-flux: none configured
     assert render_settings_from_project(doc.settings).steps is None
     panel.steps.setValue(0)
     assert render_settings_from_project(doc.settings).steps is None
@@ -147,3 +148,42 @@ def test_schedule_panel_and_quick_controls_share_one_schedule(qtbot, panel):
     assert binding.schedule.weight("t2t") == 4.5
     binding.edit("Set weight", lambda s: s.set_weight("i2i", 0.5))
     assert panel.w_i2i.value() == 0.5
+
+
+def test_numbers_typed_into_the_panels_are_kept_as_typed(qtbot, panel):
+    """Typing used to be overwritten mid-way (4.25 became 4.00): a value counts when Enter or Tab
+    confirms it, and then it is exactly what was typed."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from ast_studio.schedule import SchedulePanel
+
+    doc = panel._test_document
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def type_into(box, text: str) -> None:
+        box.setFocus()
+        box.lineEdit().selectAll()
+        QTest.keyClicks(box.lineEdit(), text)
+        QTest.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+
+    for box, text in ((panel.w_t2t, "4.25"), (panel.w_i2t, "6.75"), (panel.w_i2i, "0.05"), (panel.decay, "2.5"),
+                      (panel.modulated_steps, "15"), (panel.guidance, "4.5"), (panel.seed, "123456"),
+                      (panel.steps, "12")):
+        type_into(box, text)
+        assert box.value() == float(text), (box, box.text())
+    s = Schedule.from_dict(doc.schedule)
+    assert (s.weight("t2t"), s.weight("i2t"), s.weight("i2i")) == (4.25, 6.75, 0.05)
+    assert s.curve("i2t").decay == 2.5 and s.curve("i2t").modulated_steps == 15
+    r = render_settings_from_project(doc.settings)
+    assert (r.guidance, r.seed, r.steps) == (4.5, 123456, 12)
+    type_into(panel.w_t2t, "3.125")  # two decimals: the third digit cannot be typed
+    assert panel.w_t2t.value() == 3.12 and Schedule.from_dict(doc.schedule).weight("t2t") == 3.12
+
+    schedule_panel = SchedulePanel(doc)
+    qtbot.addWidget(schedule_panel)
+    schedule_panel.show()
+    qtbot.waitExposed(schedule_panel)
+    type_into(schedule_panel.weight_spins["i2t"], "4.25")
+    assert Schedule.from_dict(doc.schedule).weight("i2t") == 4.25 and panel.w_i2t.value() == 4.25

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -10,7 +11,8 @@ from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from shapely.geometry import box
 
 from ast_core.document import Instance, Layout
-from ast_core.schedule import AST_PAPER_FLUX, preset_schedule
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
+from ast_core.schedule import preset_schedule
 from ast_studio.document import Document
 from ast_studio.generation import events as ev
 from ast_studio.generation import history
@@ -147,7 +149,9 @@ def test_export_png_with_metadata(panel, doc, tmp_path):
     assert out.endswith("cat render.png")
     text = history.png_text(open(out, "rb").read())
     assert set(history.PNG_KEYS) <= set(text)
-    assert text["prompt"] == "a red cat on a mat" and '"seed": 4' in text["parameters"]
+    metadata = json.loads(text["ast-studio:metadata"])  # the CLI's format: `ast-studio render` writes the same
+    assert metadata["layout"]["base_prompt"] == "a red cat on a mat" and metadata["settings"]["seed"] == 4
+    assert json.loads(text["ast-studio:layout"]) == doc.renders[0].layout
     with Image.open(out) as im:
         assert np.array_equal(np.asarray(im), np.asarray(Image.open(io.BytesIO(doc.renders[0].image_png))))
     messages = []

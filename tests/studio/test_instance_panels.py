@@ -234,3 +234,53 @@ def test_double_click_on_a_row_renames(window, qtbot):
     assert editor.name.selectedText() == "Ball"  # focused and selected, ready to type over
     QTest.keyClicks(editor.name, "Red ball")
     assert doc.layout.instances[1].name == "Red ball"
+
+
+def test_the_background_prompt_is_treated_like_an_instances_text(window, qtbot):
+    """Highlighted in the base prompt, flagged when missing, appended by "Append missing"."""
+    from ast_studio.panels.prompts import BACKGROUND_COLOUR, readable
+
+    doc = window.document
+    prompts = window.prompts_dock.widget()
+
+    def highlighted(colour: str) -> list[str]:
+        block = prompts.base.document().firstBlock()
+        text = block.text()
+        return [text[r.start:r.start + r.length] for r in block.layout().formats()
+                if r.format.background().color().name() == readable(QColor(colour)).name()]
+
+    assert highlighted(BACKGROUND_COLOUR) == ["a beach"]  # "A photo of a beach with ..."
+    assert prompts.missing.text() == "⚠ Not in the base prompt: Dog"
+    # a background the base prompt lacks is flagged, as an instance is
+    prompts.background.setFocus()
+    prompts.background.selectAll()
+    QTest.keyClicks(prompts.background, "a stormy sea")
+    assert doc.layout.background_prompt == "a stormy sea"
+    assert highlighted(BACKGROUND_COLOUR) == []
+    assert prompts.missing.isVisibleTo(prompts) and prompts.missing.text() == "⚠ Not in the base prompt: Background, Dog"
+    assert prompts.append_all.isVisibleTo(prompts)
+    # one click appends the background and the missing instance, as one undo step
+    steps = doc.undo_stack.count()
+    qtbot.mouseClick(prompts.append_all, Qt.MouseButton.LeftButton)
+    assert doc.layout.base_prompt == ("A photo of a beach with a yellow umbrella and a red ball, a stormy sea, "
+                                      "a brown dog")
+    assert doc.undo_stack.count() == steps + 1
+    assert not prompts.missing.isVisibleTo(prompts) and not prompts.append_all.isVisibleTo(prompts)
+    assert highlighted(BACKGROUND_COLOUR) == ["a stormy sea"]
+    assert highlighted("#9a6324") == ["a brown dog"]
+    doc.undo_stack.undo()
+    assert "stormy" not in doc.layout.base_prompt and "Background" in prompts.missing.text()
+    # with only the background missing, "Append missing" still shows and works
+    doc.undo_stack.redo()
+    prompts.background.setFocus()
+    prompts.background.selectAll()
+    QTest.keyClicks(prompts.background, "a quiet harbour")
+    assert prompts.missing.text() == "⚠ Not in the base prompt: Background"
+    assert prompts.append_all.isVisibleTo(prompts)
+    prompts.append_all.click()
+    assert doc.layout.base_prompt.endswith(", a brown dog, a quiet harbour") and not prompts.missing.isVisibleTo(prompts)
+    # an empty background prompt needs nothing in the base prompt
+    prompts.background.setFocus()
+    prompts.background.selectAll()
+    QTest.keyClick(prompts.background, Qt.Key.Key_Delete)
+    assert doc.layout.background_prompt == "" and not doc.layout.background_missing_from_base_prompt()

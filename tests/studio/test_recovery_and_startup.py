@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -37,7 +39,7 @@ CRASHING_SESSION = textwrap.dedent("""
     from ast_studio.main_window import MainWindow
     from editing_support import drag, line
     app = application()
-    w = MainWindow(autosave_interval_ms=100, recovery_folder={folder!r})
+    w = MainWindow(autosave_delay_ms=100, recovery_folder={folder!r})
     w.resize(1200, 800); w.show(); QTest.qWaitForWindowExposed(w); w.canvas.fit()
     drag(w.canvas, line(100, 100, 900, 500, n=30))
     w.document.layout.set_prompts("a crashed stroke", "")
@@ -98,7 +100,7 @@ def test_declining_recovery_deletes_the_leftover(qtbot, tmp_path, monkeypatch):
 
 
 def test_autosave_runs_only_while_modified_and_clean_close_removes_it(qtbot, tmp_path, monkeypatch):
-    window = open_window(qtbot, tmp_path, autosave_interval_ms=50)
+    window = open_window(qtbot, tmp_path, autosave_delay_ms=50)
     autosave = window.autosave
     assert not autosave.timer.isActive()
     drag(window.canvas, line(100, 100, 400, 100))
@@ -111,6 +113,147 @@ def test_autosave_runs_only_while_modified_and_clean_close_removes_it(qtbot, tmp
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
     assert window.close()
     assert not autosave.project_path.exists()
+
+
+KILLED_SESSION = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, {tests!r})
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    from editing_support import drag, line
+    app = QApplication(sys.argv[:1])
+
+    def draw():
+        w = [w for w in QApplication.topLevelWidgets() if w.objectName() == "main-window"][0]
+        QTest.qWaitForWindowExposed(w)
+        w.canvas.fit()
+        w.document.select(None)
+        w.canvas.set_tool("brush")
+        drag(w.canvas, line(60, 420, 460, 440, n=30))
+        inst = w.document.layout.instances[-1]
+        print(json.dumps({{"drawn": time.time(), "instances": len(w.document.layout.instances), "area": inst.area,
+                          "name": inst.name, "folder": str(w.autosave.folder)}}), flush=True)
+
+    QTimer.singleShot(300, draw)
+    from ast_studio.launcher import main
+    sys.exit(main([]))
+""")
+
+RECOVERING_SESSION = textwrap.dedent("""
+    import json, sys
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from ast_studio.main_window import MainWindow
+
+    asked = []
+    def answer_yes(parent, title, text, *a, **k):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+    QMessageBox.question = answer_yes
+    QMessageBox.warning = lambda *a, **k: QMessageBox.StandardButton.Discard  # closing: drop the recovered copy
+    offer = MainWindow.offer_recovery
+
+    def offer_and_report(self):
+        recovered = offer(self)
+        inst = self.document.layout.instances[-1] if self.document.layout.instances else None
+        print(json.dumps({"recovered": recovered, "asked": asked, "title": self.windowTitle(),
+                          "instances": len(self.document.layout.instances),
+                          "area": inst.area if inst else 0, "name": inst.name if inst else ""}), flush=True)
+        self.close()
+        return recovered
+    MainWindow.offer_recovery = offer_and_report
+    from ast_studio.launcher import main
+    sys.exit(main([]))
+""")
+
+
+def read_line(process, timeout: float) -> str:
+    import select
+
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, f"no output within {timeout} s"
+    return process.stdout.readline()
+
+
+def test_a_stroke_survives_sigkill_seconds_after_it_was_drawn(tmp_path):
+    """The studio as launched (default autosave timing) is killed a few seconds after the first
+    stroke; the next start offers the stroke back."""
+    env = isolated_env(tmp_path)
+    script = KILLED_SESSION.format(tests=str(Path(__file__).parent))
+    studio = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        drawn = json.loads(read_line(studio, 60))
+        assert drawn["instances"] == 7  # the beach example of a first run, plus the stroke
+        folder = Path(drawn["folder"])
+        deadline = drawn["drawn"] + 10.0
+        while time.time() < deadline and not list(folder.glob("session-*.astproj")):
+            time.sleep(0.02)
+        written_after = time.time() - drawn["drawn"]
+    finally:
+        studio.send_signal(signal.SIGKILL)
+        _, stderr = studio.communicate(timeout=30)
+    assert studio.returncode == -signal.SIGKILL, stderr[-3000:]
+    print(f"\nrecovery file in place {written_after:.2f} s after the stroke; then SIGKILL")
+    assert written_after < 10.0, "no recovery file within 10 s of the stroke"
+    assert len(pending_recoveries(folder)) == 1
+
+    done = subprocess.run([sys.executable, "-c", RECOVERING_SESSION], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["recovered"] and "did not close properly" in report["asked"][0]
+    assert report["instances"] == 7 and report["name"] == drawn["name"]
+    assert abs(report["area"] - drawn["area"]) < 1e-6 * drawn["area"]
+    assert report["title"].startswith("Recovered*")
+
+
+def test_the_recovery_file_follows_each_burst_of_edits(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, autosave_delay_ms=300)
+    autosave, doc = window.autosave, window.document
+    writes = []
+    autosave.saved.connect(lambda path: writes.append(time.perf_counter()))
+    started = time.perf_counter()
+    for k in range(5):  # a burst: strokes closer together than the delay
+        drag(window.canvas, line(100, 100 + 40 * k, 400, 100 + 40 * k))
+        assert not autosave.project_path.exists() or writes
+    qtbot.waitUntil(lambda: len(writes) == 1, timeout=5000)
+    assert writes[0] - started >= 0.3
+    qtbot.wait(500)
+    assert len(writes) == 1, "one write per burst"
+    from ast_core.project import load_project
+
+    assert len(load_project(autosave.project_path).layout.instances) == 1
+    doc.layout  # a second burst, after a pause, is written again
+    drag(window.canvas, line(100, 600, 400, 600))
+    qtbot.waitUntil(lambda: len(writes) == 2, timeout=5000)
+    recovered = load_project(autosave.project_path).layout.instances[0]
+    assert recovered.geometry.equals(doc.layout.instances[0].geometry)
+    print(f"\nrecovery write (snapshot to file in place, off the GUI thread): "
+          f"{', '.join(f'{1000 * s:.0f} ms' for s in autosave.write_seconds)}")
+    # saving removes it; a write that was queued before the save does not bring it back
+    drag(window.canvas, line(100, 700, 400, 700))
+    autosave.autosave_in_background()
+    assert window.files.write(tmp_path / "saved.astproj")
+    qtbot.wait(300)
+    assert not autosave.project_path.exists() and not autosave.info_path.exists()
+
+
+def test_edits_that_never_pause_are_still_written(qtbot, tmp_path):
+    from ast_studio.recovery import Autosave
+
+    window = open_window(qtbot, tmp_path)
+    window.autosave.stop()
+    autosave = Autosave(window.document, delay_ms=400, folder=tmp_path / "r2", max_wait_ms=600)
+    writes = []
+    autosave.saved.connect(writes.append)
+    started = time.perf_counter()
+    while time.perf_counter() - started < 1.0 and not writes:  # an edit every 100 ms
+        drag(window.canvas, line(100, 100, 400, 100 + (time.perf_counter() - started) * 300))
+        qtbot.wait(100)
+    assert writes, "continuous editing postponed the recovery write forever"
+    assert time.perf_counter() - started < 1.0
+    autosave.stop()
 
 
 STARTUP = textwrap.dedent("""

@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from ast_core.schedule import AST_PAPER_FLUX, Schedule, preset_schedule
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
+from ast_core.schedule import Schedule, preset_schedule
 from ast_studio.document import Document
 from ast_studio.schedule import SchedulePanel
 
@@ -45,11 +46,13 @@ def toy_inputs():
 def engine_timesteps(steps: int, width: int, height: int) -> list[float]:
     from diffusers import FlowMatchEulerDiscreteScheduler
 
-    from ast_core.generate import flux_timesteps
+    from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 
     scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=True,
                                                 base_shift=0.5, max_shift=1.15)
-    return flux_timesteps(types.SimpleNamespace(scheduler=scheduler, vae_scale_factor=8), steps, width, height)
+    mu = calculate_shift((width // 16) * (height // 16), 256, 4096, 0.5, 1.15)
+    scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / steps, steps), mu=mu)
+    return [float(t) for t in scheduler.timesteps]
 
 
 def drag(widget, start: QPointF, end: QPointF, steps: int = 5) -> None:
@@ -63,7 +66,9 @@ def drag(widget, start: QPointF, end: QPointF, steps: int = 5) -> None:
 
 def test_mouse_edits_change_the_controllers_prepared_coefficients(qtbot):
     from ast_core.attention import ASTAttention
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
 
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))  # "Model default" steps: FLUX.1-dev's 28
     doc = Document()
     panel = SchedulePanel(doc)
     panel.resize(380, 1100)
@@ -75,7 +80,9 @@ def test_mouse_edits_change_the_controllers_prepared_coefficients(qtbot):
 
     def controller() -> ASTAttention:
         schedule = preset_schedule(AST_PAPER_FLUX) if doc.schedule is None else Schedule.from_dict(doc.schedule)
-        return ASTAttention(model, schedule, inputs, timesteps=timesteps)
+        from ast_core.models import architecture
+
+        return ASTAttention(schedule, inputs, timesteps, structure=architecture("flux").structure_of(model))
 
     before = controller()
     # the panel's heatmap is exactly what the engine prepares

@@ -9,14 +9,19 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from ast_core.schedule import AST_PAPER_FLUX, OFF, KeyframeCurve, PowerCurve, Schedule, preset_schedule
-from ast_core.schedule.timesteps import flux_timesteps, image_seq_len
+from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
+from ast_core.schedule import OFF, KeyframeCurve, PowerCurve, Schedule, preset_schedule
+from ast_core.models.flux import FLUX_DEV
+from ast_core.schedule.timesteps import image_seq_len, scheduler_timesteps
 from ast_studio.document import Document
 from ast_studio.schedule import SchedulePanel
 
 
 @pytest.fixture
 def panel(qtbot):
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
+
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))  # drawn for FLUX.1-dev's 28 default steps
     document = Document()
     widget = SchedulePanel(document)
     widget.resize(380, 1100)
@@ -36,7 +41,8 @@ def engine_schedule(document) -> Schedule:
 
 def run_timesteps(document) -> np.ndarray:
     steps = 28  # the project's default generation steps
-    return flux_timesteps(steps, image_seq_len(document.layout.width, document.layout.height))
+    return scheduler_timesteps(steps, image_seq_len(document.layout.width, document.layout.height),
+                               FLUX_DEV.scheduler)
 
 
 def drag(widget, start: QPointF, end: QPointF, steps: int = 6, modifier=Qt.KeyboardModifier.NoModifier):
@@ -336,7 +342,7 @@ def test_undo_of_load_and_steps_follow_the_generation_settings(panel):
     assert panel.curve._steps == 12 and panel.heatmap.values().shape == (12, 57)
     s = panel.binding.schedule
     np.testing.assert_allclose(panel.heatmap.values(),
-                               s.coefficient_table("i2i", flux_timesteps(12, 4096)))
+                               s.coefficient_table("i2i", scheduler_timesteps(12, 4096, FLUX_DEV.scheduler)))
 
 
 def test_a_schedule_the_panel_cannot_read_is_kept_and_reported(qtbot):
@@ -356,17 +362,25 @@ def test_a_schedule_the_panel_cannot_read_is_kept_and_reported(qtbot):
     doc.undo_stack.clear()
 
 
-def test_other_depths_show_their_own_layer_count(panel):
-    doc = panel.document
-    assert panel.binding.set_depth(4, 8)
-    s = engine_schedule(doc)
-    assert s.num_layers == 12
-    assert panel.heatmap.values().shape[1] == 12
-    assert panel.bands.bands()[-1][1] == 12
-    # the hierarchy is kept: attribute-only on the last single blocks, nothing on the first double
-    assert not s.layer_plan(0).any and s.layer_plan(11).i2t_maps == frozenset({"attribute"})
-    doc.undo_stack.undo()
-    assert panel.heatmap.values().shape[1] == 57
+def test_the_configured_models_layers_are_shown(panel):
+    """An SD3.5 model: its 24 joint layers (no double | single header), its preset mapped by
+    relative depth, its own presets offered; back on FLUX.1-dev the 57 layers return."""
+    from ast_core.models.sd3 import AST_PAPER_SD35
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
+
+    save_model_settings(ModelSettings(model="SD3.5 Medium"))
+    s = panel.binding.schedule
+    assert s.num_layers == 24 and s.preset == AST_PAPER_SD35
+    assert panel.heatmap.values().shape == (40, 24)  # SD3.5 Medium's 40 default steps
+    assert panel.bands.bands()[-1][1] == 24
+    assert panel.binding.layer_runs() == [("joint", 0, 24)]
+    assert "24 joint layers" in panel.context_label.text() and "single" not in panel.context_label.text()
+    assert [panel.preset_combo.itemText(i) for i in range(panel.preset_combo.count())] == [AST_PAPER_SD35, "off"]
+    # the hierarchy is kept: nothing on the first blocks, attribute-only on the last
+    assert not s.layer_plan(0).any and s.layer_plan(23).i2t_maps == frozenset({"attribute"})
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))
+    assert panel.heatmap.values().shape == (28, 57)
+    assert panel.binding.layer_runs() == [("double", 0, 19), ("single", 19, 57)]
 
 
 def test_the_dock_in_the_main_window_edits_the_windows_document(qtbot, tmp_path):

@@ -30,6 +30,9 @@ def dock(qtbot):
         theme.apply(app)
     except ImportError:  # pragma: no cover - the studio theme is optional here
         pass
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
+
+    save_model_settings(ModelSettings(model="FLUX.1-dev"))  # drawn for FLUX.1-dev's 28 default steps
     document = Document()
     widget = make_schedule_dock(document)
     widget.resize(340, 1000)
@@ -104,10 +107,12 @@ def test_panel_screens(dock, tmp_path):
     assert pixel(panel.heatmap, panel.heatmap.cell_centre(0, 10)) == OFF_RGB, "off is grey, not weak"
     assert image.width() == 340
 
-    # a narrower model (e.g. a distilled variant with fewer blocks)
-    panel.preset_combo.setCurrentText("AST paper (FLUX.1-dev)")
+    # another architecture: SD3.5 Medium's 24 joint blocks
+    from ast_studio.generation.model_settings import ModelSettings, save_model_settings
+
+    save_model_settings(ModelSettings(model="SD3.5 Medium"))
+    panel.preset_combo.setCurrentText("AST paper mapped to SD3.5")
     panel.preset_combo.activated.emit(panel.preset_combo.currentIndex())
-    panel.binding.set_depth(8, 16)
     panel.set_kind("t2t")
     save(dock, "4-24-layers-t2t", tmp_path)
     assert panel.heatmap.values().shape[1] == 24

@@ -1,4 +1,7 @@
-"""Render PNGs that carry their generation metadata and layout in text chunks.
+"""Provenance: render PNGs that carry their generation metadata and layout in text chunks.
+
+The one metadata format of the project, written and read by the CLI and the studio alike
+(no torch, no Qt).
 
 Chunks (compressed iTXt): ``ast-studio:metadata`` (the whole metadata JSON: model,
 settings, seed, schedule, layout, versions, warnings), ``ast-studio:layout`` (the layout
@@ -24,6 +27,15 @@ def png_info(metadata: dict[str, Any]) -> PngImagePlugin.PngInfo:
     if metadata.get("layout") is not None:
         info.add_itxt(LAYOUT_KEY, json.dumps(metadata["layout"], ensure_ascii=False), zip=True)
     return info
+
+
+def png_bytes(image: Image.Image, metadata: dict[str, Any]) -> bytes:
+    """``image`` as PNG bytes with its metadata in the text chunks."""
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", pnginfo=png_info(metadata), compress_level=6)
+    return buf.getvalue()
 
 
 def save_png(image: Image.Image, path: str | Path, metadata: dict[str, Any]) -> None:

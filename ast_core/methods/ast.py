@@ -1,0 +1,56 @@
+"""The ``ast`` method: hierarchical, step-layer-wise tuning of attention specialty.
+
+Its parameters are the step-layer schedule (``ast_core.schedule``; the Schedule panel edits
+it); ``None`` means the model family's default preset mapped to the model's layers. The run
+substitutes each segment's own text rows into the base prompt's embedding (every encoder's
+part of the text block) and installs :class:`~ast_core.attention.ASTAttention` through the
+architecture adapter. A layout with nothing to modulate renders plainly, with a warning.
+"""
+from __future__ import annotations
+
+from .base import ControlMethod, MethodRun
+
+
+def default_schedule(family):
+    """The schedule a project without its own uses on ``family``: its preset on its layers."""
+    from ..schedule import preset_schedule
+
+    return preset_schedule(family.default_preset, family.layers)
+
+
+def schedule_for(model, schedule):
+    """The schedule of a run on ``model``: the family's preset when None, mapped to its layers."""
+    from ..schedule import preset_schedule
+
+    layers = model.architecture.structure_of(model.transformer)
+    if schedule is None:
+        return preset_schedule(model.family.default_preset, layers)
+    return schedule if schedule.structure == layers else schedule.for_structure(layers)
+
+
+class ASTMethod(ControlMethod):
+    name = "ast"
+    label = "AST (attention specialty)"
+    description = ("Zhang et al. 2025: steers each layer's attention toward the layout, per step and layer "
+                   "as the schedule says. Every instance's text must occur in the base prompt.")
+    uses_schedule = True
+    needs_text_in_base_prompt = True
+
+    def start(self, model, layout, settings, plan, timesteps, *, schedule=None, parameters=None) -> MethodRun:
+        arch, pipe = model.architecture, model.pipeline
+        T = settings.max_sequence_length
+        if plan.empty:
+            cond = arch.encode(pipe, layout.base_prompt, T, settings.guidance)
+            return MethodRun("none", cond)
+        from ..attention import ASTAttention, attention_device
+        from ..prompts import encode_with_substitution
+
+        schedule = schedule_for(model, schedule)
+        cond = encode_with_substitution(pipe, arch, plan.analysis, T, settings.guidance)
+        control = ASTAttention(
+            schedule, plan.modulation_inputs(), timesteps, order=arch.order,
+            structure=arch.structure_of(model.transformer),
+            guidance_batch=arch.uses_guidance_batch(settings.guidance),
+            device=attention_device(model.transformer),
+        )
+        return MethodRun("ast", cond, control, list(cond.warnings), {"schedule": control.schedule.to_dict()})
