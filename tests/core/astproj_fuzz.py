@@ -34,11 +34,12 @@ HUGE_INTS = [str(2**64), str(2**64 + 1), "-" + str(2**63), "1" + "0" * 30, "9" *
 # ----------------------------------------------------------------------------- bases
 def studio_like_project():
     """The sample project with two renders whose parameters look like the studio's."""
+    from ast_core.models.flux import AST_PAPER
     from ast_core.project import Render, layout_to_dict
-    from ast_core.schedule import AST_PAPER_FLUX, preset_schedule
+    from ast_core.schedule import preset_schedule
 
     project = sample_project()
-    schedule = preset_schedule(AST_PAPER_FLUX).to_dict()
+    schedule = preset_schedule(AST_PAPER).to_dict()
     project.schedule = schedule
     project.settings = {"generation": {"steps": 4, "guidance": 3.5, "seed": 7, "seed_mode": "fixed", "method": "ast"}}
     for rid, seed in (("r2", 8), ("r3", 9)):
