@@ -104,6 +104,7 @@ def generate(
         run.conditioning, width=resolved.width, height=resolved.height, steps=resolved.steps,
         guidance=resolved.guidance, generator=generator, max_sequence_length=resolved.max_sequence_length,
         num_images=resolved.num_images, callback=watcher.callback)
+    model.prepare_render(resolved.width, resolved.height)
     try:
         with watcher, torch.inference_mode(), run.installed(model):
             images = pipe(**call).images

@@ -31,4 +31,5 @@ def free_memory() -> None:
 def out_of_memory_advice(width: int | None, height: int | None) -> str:
     size = f"{width}x{height}" if width and height else "this image"
     return (f"rendering {size} needs more memory than is free. Try a smaller canvas, fewer images, "
-            "model CPU offload or a lighter dtype (bf16/fp16), or close other programs using the GPU.")
+            "quantised weights (fp8, nf4 or a GGUF file; T5 in fp8), model or sequential offload, "
+            "a lighter dtype (bf16/fp16), or close other programs using the GPU.")

@@ -5,6 +5,7 @@ load with the first generation.
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ def application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("AST Studio")
     app.setOrganizationName("AST Studio")
     app.setApplicationDisplayName("AST Studio")
+    app.setDesktopFileName("ast-studio")  # Wayland finds the icon through packaging/ast-studio.desktop
     theme.apply(app)
     from . import icons
 
@@ -63,6 +65,17 @@ def create_window(argv: list[str], with_panels: bool = True, **window_options) -
     return window
 
 
+def warn_about_torch_build(window: MainWindow) -> None:
+    """One line in the status bar and the log when this machine has a GPU the installed torch
+    cannot use (e.g. the CPU build on an NVIDIA machine). Reads files only: no torch import."""
+    from ast_core.models.torch_builds import build_warning, probe_machine
+
+    message = build_warning(probe_machine(run=lambda cmd: None))
+    if message:
+        logging.getLogger(__name__).warning(message)
+        window.statusBar().showMessage(message)
+
+
 def run(argv: list[str]) -> int:
     files = [a for a in argv if not a.startswith("-")]
     if len(files) > 1:
@@ -72,4 +85,5 @@ def run(argv: list[str]) -> int:
     window = create_window(files)
     window.show()
     QTimer.singleShot(0, window.offer_recovery)
+    QTimer.singleShot(0, lambda: warn_about_torch_build(window))
     return app.exec()

@@ -15,7 +15,7 @@ import sys
 from .errors import CommandError
 
 #: Modules (in this package) that register commands, in the order of ``--help``.
-COMMAND_MODULES: list[str] = ["import_export", "info", "render", "tiny_model"]
+COMMAND_MODULES: list[str] = ["import_export", "info", "render", "tiny_model", "models"]
 
 
 class UsageError(Exception):

@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+from ..models.architectures import DEFAULT_FAMILY, family_names
 from .errors import CommandError
 from .quiet import quiet_libraries
 
@@ -17,12 +18,6 @@ def _size(text: str) -> tuple[int, int]:
     if not m:
         raise argparse.ArgumentTypeError(f"size must look like 1024x768, got {text!r}")
     return int(m.group(1)), int(m.group(2))
-
-
-def _builtins():
-    from ..models import FAMILIES
-
-    return [f for f in FAMILIES.values() if f.builtin]
 
 
 def _warn(messages) -> None:
@@ -44,26 +39,40 @@ def _project_generation(settings: dict) -> dict:
     return out
 
 
-def _model_choice(args) -> tuple[str, str, str, bool, str]:
-    """(source, device, dtype, cpu_offload, hint on failure): ``--model`` and the flags when given,
-    else the model configured in the studio's Model settings, else the default built-in model (with a note)."""
-    from ..models import DEFAULT_FAMILY
+def model_options(args, project_settings: dict):
+    """(ModelOptions, hint on failure): ``--model`` when given, else the model configured in the
+    studio's Model settings, else the default built-in model (with a one-line note); each flag
+    given overrides that choice's option; LoRAs: ``--lora`` flags, else the project's list."""
+    from dataclasses import replace
+
     from ..models.configuration import configuration_path, configured_model
+    from ..models.options import ModelOptions, OptionError, loras_from_settings, parse_lora
 
     if args.model is not None:
-        builtin = any(args.model == f.name for f in _builtins())
-        return (args.model, args.device or "auto", args.dtype or "auto", args.cpu_offload,
-                "" if builtin else f" (--model {DEFAULT_FAMILY} renders with the built-in test model)")
-    config, note = configured_model()
-    if note:
-        print(f"ast-studio render: note: {note} (or give --model)", file=sys.stderr)
-    if config.missing_location():
-        raise CommandError(f"the configured model: {config.missing_location()} (stored in "
-                           f"{configuration_path()}), or give --model")
-    hint = (f" (the model configured in {configuration_path()}; --model chooses another, --model {DEFAULT_FAMILY} "
-            f"the built-in test model)")
-    return (config.load_source(), args.device or config.device, args.dtype or config.dtype,
-            args.cpu_offload or config.cpu_offload, hint)
+        chosen = ModelOptions(source=args.model)
+        builtin = args.model in family_names(builtin=True)
+        hint = "" if builtin else f" (--model {DEFAULT_FAMILY} renders with the built-in test model)"
+    else:
+        config, note = configured_model()
+        if note:
+            print(f"ast-studio render: note: {note} (or give --model)", file=sys.stderr)
+        if config.missing_location():
+            raise CommandError(f"the configured model: {config.missing_location()} (stored in "
+                               f"{configuration_path()}), or give --model")
+        chosen = config.options()
+        hint = (f" (the model configured in {configuration_path()}; --model chooses another, "
+                f"--model {DEFAULT_FAMILY} the built-in test model)")
+    offload = args.offload or ("model" if args.cpu_offload else None)
+    given = {"base": args.base, "vae": args.vae, "device": args.device, "dtype": args.dtype,
+             "quantize": args.quantize, "text_encoder_quantize": args.text_encoder_quantize,
+             "offload": offload, "vae_tiling": args.vae_tiling,
+             "text_encoders": tuple(args.text_encoder) or None}
+    try:
+        loras = tuple(parse_lora(text) for text in args.lora) if args.lora else loras_from_settings(project_settings)
+        options = replace(chosen, loras=loras, **{k: v for k, v in given.items() if v is not None})
+        return options.validate(), hint
+    except OptionError as e:
+        raise CommandError(str(e)) from None
 
 
 def cmd_render(args) -> int:
@@ -109,9 +118,9 @@ def cmd_render(args) -> int:
     except (SettingsError, ValueError) as e:
         raise CommandError(f"{args.project}: {e}") from None
 
-    source, device, dtype, cpu_offload, hint = _model_choice(args)
+    options, hint = model_options(args, project.settings)
     try:
-        model = load_model(source, device=device, dtype=dtype, cpu_offload=cpu_offload)
+        model = load_model(options)
     except ModelLoadError as e:
         raise CommandError(f"{e}{hint}") from None
 
@@ -146,8 +155,10 @@ def cmd_render(args) -> int:
         raise CommandError(f"{out}: cannot be written ({e})") from None
     md = result.metadata
     s = md["settings"]
+    loras = md["model"].get("loras") or []
+    extra = f", {len(loras)} LoRA{'s' if len(loras) != 1 else ''}" if loras else ""
     print(f"wrote {', '.join(map(str, paths))}: {s['width']}x{s['height']}, {s['steps']} steps, seed {md['seed']}, "
-          f"method {md['method_used']}, model {md['model']['family']}")
+          f"method {md['method_used']}, model {md['model']['family']} on {md['model']['device_name']}{extra}")
     return 0
 
 
@@ -159,13 +170,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("project", metavar="PROJECT.astproj")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
-    from ..methods import METHODS
-    from ..models import DEFAULT_FAMILY
-
     p.add_argument("--model", default=None,
-                   help=f"a built-in model ({', '.join(f.name for f in _builtins())}), a diffusers folder, or a "
-                   f"Hugging Face id in the local cache (default: the model chosen in the studio's Model settings, "
-                   f"else {DEFAULT_FAMILY})")
+                   help=f"{' or '.join(family_names(builtin=True))} (built in), a diffusers folder, a Hugging Face id in "
+                   f"the local cache, or one weights file (.safetensors / .gguf transformer or all-in-one checkpoint) "
+                   f"(default: the model chosen in the studio's Model settings, else {DEFAULT_FAMILY})")
+    from ..methods import METHODS
+
     p.add_argument("--method", choices=list(METHODS), default=None,
                    help="; ".join(f"{m.name}: {m.label}" for m in METHODS.values()) + " (default: the project's, else ast)")
     p.add_argument("--steps", type=int, default=None)
@@ -174,10 +184,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=_size, default=None, metavar="WxH", help="image size (default: canvas size)")
     p.add_argument("--save-masks", metavar="DIR", default=None,
                    help="write the token-grid masks used (PNG per segment) and token_roles.json")
-    p.add_argument("--device", default=None, help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps "
-                   "(default: the configured model's, else auto)")
-    p.add_argument("--dtype", default=None, help="auto (bf16 on cuda, fp16 on mps, f32 on cpu), bf16, fp16, f32 "
-                   "(default: the configured model's, else auto)")
-    p.add_argument("--cpu-offload", action="store_true", help="keep only the running model part on the GPU")
+    from ..models.options import OFFLOADS, QUANTISATIONS, VAE_TILINGS
+
+    p.add_argument("--base", default=None, metavar="FOLDER|HF_ID",
+                   help="with a single-file --model: where the other parts and the configs come from (default: the "
+                   "model family's usual repository in the Hugging Face cache)")
+    p.add_argument("--vae", default=None, metavar="FILE", help="a VAE file replacing the model's")
+    p.add_argument("--text-encoder", action="append", default=[], metavar="FILE",
+                   help="a text encoder file (CLIP-L, CLIP-G or T5, told apart by its contents); repeatable")
+    p.add_argument("--device", default=None,
+                   help="auto (cuda/ROCm > xpu > mps > cpu), cpu, cuda, cuda:N, xpu, mps")
+    p.add_argument("--dtype", default=None,
+                   help="auto (bf16 on GPUs and on Apple MPS with macOS 14+, f32 on cpu), bf16, fp16, f32")
+    p.add_argument("--quantize", choices=list(QUANTISATIONS), default=None,
+                   help="transformer weights: " + "; ".join(f"{k}: {v}" for k, v in QUANTISATIONS.items() if k != "none")
+                   + ". GGUF files are quantised already")
+    p.add_argument("--text-encoder-quantize", "--t5-quantize", choices=list(QUANTISATIONS), default=None,
+                   help="the T5 text encoder's weights (fp8, int8, nf4, torchao-int8...)")
+    p.add_argument("--offload", choices=list(OFFLOADS), default=None,
+                   help="; ".join(f"{k}: {v}" for k, v in OFFLOADS.items()))
+    p.add_argument("--cpu-offload", action="store_true", help="the same as --offload model")
+    p.add_argument("--vae-tiling", choices=list(VAE_TILINGS), default=None,
+                   help="; ".join(f"{k}: {v}" for k, v in VAE_TILINGS.items()))
+    p.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",
+                   help="a LoRA and its strength (default 1); repeatable. Given, these replace the project's LoRAs")
     p.add_argument("--force", action="store_true", help="replace OUT.png if it exists")
     p.set_defaults(func=cmd_render)

@@ -1,4 +1,5 @@
-"""Models: architecture adapters, families, loading (device/dtype/offload), the built-in tiny models.
+"""Models: architecture adapters, families, options, loading (single files, quantisation,
+offload, LoRAs, devices), the built-in tiny models.
 
 Importing this package does not import torch; ``load_model`` and friends do when called.
 """
@@ -24,16 +25,20 @@ from .architectures import (
     family,
     family_names,
 )
+from .checkpoint_files import CheckpointFileError, FileFacts, inspect_file, scan_folder
 from .families import ModelFamily
+from .options import LoraChoice, ModelOptions, OptionError, parse_lora
 
-_LOADING_NAMES = ("LoadedModel", "ModelLoadError", "TINY_NAME", "check_folder", "export_tiny_model",
-                  "hf_cache_folder", "load_model")
-_DEVICE_NAMES = ("resolve_device", "resolve_dtype")
+_LOADING_NAMES = ("LoadedModel", "ModelLoadError", "TINY_NAME", "check_folder", "hf_cache_folder", "load_model")
+_EXPORT_NAMES = ("export_tiny_model", "export_tiny_single_file")
+_DEVICE_NAMES = ("resolve_device", "resolve_dtype", "startup_warning")
 
 __all__ = [
     "ARCHITECTURES", "Architecture", "AttentionLayer", "Conditioning", "DEFAULT_FAMILY", "FAMILIES", "IMAGE",
     "IMAGE_FIRST", "JOINT", "JointLayout", "ModelFamily", "SINGLE", "TEXT_FIRST", "TextLayout", "TextPart",
-    "architecture", "default_family", "family", "family_names", *_LOADING_NAMES, *_DEVICE_NAMES,
+    "architecture", "default_family", "family", "family_names", *_LOADING_NAMES, *_EXPORT_NAMES, *_DEVICE_NAMES,
+    "CheckpointFileError", "FileFacts", "LoraChoice", "ModelOptions", "OptionError", "inspect_file", "parse_lora",
+    "scan_folder",
 ]
 
 
@@ -42,6 +47,10 @@ def __getattr__(name: str):
         from . import loading
 
         return getattr(loading, name)
+    if name in _EXPORT_NAMES:
+        from . import tiny_exports
+
+        return getattr(tiny_exports, name)
     if name in _DEVICE_NAMES:
         from . import device
 

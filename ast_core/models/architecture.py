@@ -163,6 +163,10 @@ class Architecture(ABC):
     pipeline_sigmas: bool = True
     #: how the model's own documentation names each layer kind ("joint" -> "double" for FLUX)
     layer_kind_labels: dict[str, str] = {}
+    #: diffusers class of the transformer (for single files and load-time quantisation)
+    transformer_class: str = ""
+    #: text encoder slots: pipeline component -> the encoder it holds ("clip-l", "clip-g", "t5")
+    text_encoder_slots: dict[str, str] = {}
 
     # ------------------------------------------------------------------ data (no torch)
     @abstractmethod
@@ -235,8 +239,40 @@ class Architecture(ABC):
         return latents
 
     @abstractmethod
-    def load_folder(self, folder: str, dtype) -> Any:
-        ...
+    def load_folder(self, folder: str, dtype, **components) -> Any:
+        """The pipeline of a diffusers folder; ``components`` (loaded elsewhere) replace the folder's."""
+
+    # ------------------------------------------------------------------ single files
+    def recognise(self, tensors: dict[str, tuple[int, ...]]) -> "ModelFamily | None":
+        """The family of a transformer given its tensor names and shapes (prefix removed), or None."""
+        return None
+
+    def recognise_lora(self, names: Sequence[str]) -> bool:
+        """Whether LoRA tensor names target this architecture's transformer."""
+        return False
+
+    def to_diffusers_layout(self, tensors: dict[str, Any]) -> dict[str, Any]:
+        """Single-file transformer tensors in a layout diffusers' ``from_single_file`` converts or takes."""
+        return tensors
+
+    @abstractmethod
+    def original_layout(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A diffusers transformer state dict in the architecture's original single-file key layout."""
+
+    def transformer_from_file(self, tensors: dict[str, Any], config_folder: str, dtype,
+                              quantization_config=None, device=None):
+        """A transformer from single-file tensors, its config read from ``config_folder/transformer``.
+
+        ``device``: where the weights load to (bitsandbytes quantises them on the GPU as they arrive);
+        None = the CPU.
+        """
+        import diffusers
+
+        cls = getattr(diffusers, self.transformer_class)
+        extra = {"device": device} if device is not None else {}
+        return cls.from_single_file(self.to_diffusers_layout(tensors), config=config_folder, subfolder="transformer",
+                                    torch_dtype=dtype, quantization_config=quantization_config,
+                                    local_files_only=True, **extra)
 
     @abstractmethod
     def family_for(self, transformer_config: dict, marker: str | None, hint: str = "") -> "ModelFamily":

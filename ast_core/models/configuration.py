@@ -23,6 +23,8 @@ from pathlib import Path
 
 from .architectures import DEFAULT_FAMILY, FAMILIES
 from .families import ModelFamily
+from .options import CHOICES as OPTION_CHOICES
+from .options import LoraChoice, ModelOptions
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,11 @@ FILE_NAME = "model.json"
 #: Model families offered for rendering (names of ``FAMILIES``), real models first.
 MODEL_NAMES = tuple(FAMILIES)
 BUILTIN_MODELS = tuple(f.name for f in FAMILIES.values() if f.builtin)  # built in code: no folder, no download
-#: Where the weights come from: a local folder, or a repository id in the Hugging Face cache.
-SOURCES = ("folder", "hf_cache")
-DEVICES = ("auto", "cuda", "mps", "cpu")
-DTYPES = ("auto", "bf16", "fp16", "f32")
+#: Where the weights come from: a local diffusers folder, a repository id in the Hugging Face
+#: cache, or one weights file (a transformer, GGUF or all-in-one checkpoint; the other parts from ``base``).
+SOURCES = ("folder", "hf_cache", "file")
+DEVICES = OPTION_CHOICES["device"]
+DTYPES = OPTION_CHOICES["dtype"]
 HF_IDS = {f.name: f.hf_id for f in FAMILIES.values() if f.hf_id}
 NO_MODEL_NOTE = (f"no model configured: rendering with the built-in {DEFAULT_FAMILY} (random weights: it shows the "
                  "pipeline working, not real pictures); choose a model in Generate > Model settings")
@@ -46,9 +49,17 @@ class ModelConfiguration:
     source: str = "folder"
     folder: str = ""
     hf_id: str = ""
+    file: str = ""
+    #: with a single file: where the other parts come from ("" = the family's usual repository)
+    base: str = ""
+    vae: str = ""
+    text_encoders: tuple[str, ...] = ()
     device: str = "auto"
     dtype: str = "auto"
-    cpu_offload: bool = False
+    quantize: str = "none"
+    text_encoder_quantize: str = "none"
+    offload: str = "none"
+    vae_tiling: str = "auto"
 
     @property
     def is_builtin(self) -> bool:
@@ -66,41 +77,62 @@ class ModelConfiguration:
             return ""
         if self.source == "hf_cache":
             return self.hf_id or HF_IDS.get(self.model, "")
+        if self.source == "file":
+            return self.file
         return self.folder
 
     def missing_location(self) -> str:
         """Why the weights cannot be found from these settings ("" when a location is set)."""
         if self.is_builtin or self.location:
             return ""
-        what = "Hugging Face repository id" if self.source == "hf_cache" else "model folder"
+        what = {"hf_cache": "Hugging Face repository id", "file": "model file"}.get(self.source, "model folder")
         return f"no {what} set for {self.model}: choose one in Model settings"
 
     def load_source(self) -> str:
         """What ``load_model`` takes: the built-in model's name, a folder or a Hugging Face id."""
         return self.model if self.is_builtin else self.location
 
+    @property
+    def cpu_offload(self) -> bool:
+        return self.offload != "none"
+
+    def options(self, loras: tuple[LoraChoice, ...] = ()) -> ModelOptions:
+        """What ``load_model`` takes for this configuration (with a project's ``loras``)."""
+        builtin = self.is_builtin
+        return ModelOptions(
+            source=self.load_source(), base="" if builtin else self.base, vae="" if builtin else self.vae,
+            text_encoders=() if builtin else tuple(self.text_encoders), device=self.device, dtype=self.dtype,
+            quantize=self.quantize, text_encoder_quantize=self.text_encoder_quantize, offload=self.offload,
+            vae_tiling=self.vae_tiling, loras=tuple(loras),
+        )
+
     def load_key(self) -> tuple:
         """Two configurations with the same key load the same pipeline (the studio worker's cache key)."""
-        return (self.model, "" if self.is_builtin else self.source, self.location, self.device,
-                self.dtype, self.cpu_offload)
+        return (self.model, self.options().load_key())
 
     def describe(self) -> str:
-        where = "built in" if self.is_builtin else (
-            f"Hugging Face cache {self.location}" if self.source == "hf_cache" else (self.folder or "no folder set"))
+        where = "built in" if self.is_builtin else {
+            "hf_cache": f"Hugging Face cache {self.location}", "file": self.file or "no file set",
+        }.get(self.source, self.folder or "no folder set")
         extra = [] if self.device == "auto" else [self.device]
         extra += [] if self.dtype == "auto" else [self.dtype]
-        extra += ["CPU offload"] if self.cpu_offload else []
+        extra += [f"transformer {self.quantize}"] if self.quantize != "none" else []
+        extra += [f"T5 {self.text_encoder_quantize}"] if self.text_encoder_quantize != "none" else []
+        extra += [f"{self.offload} offload"] if self.offload != "none" else []
         return f"{self.model} ({where}{', ' + ', '.join(extra) if extra else ''})"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["text_encoders"] = list(self.text_encoders)
+        return d
 
     def with_changes(self, **changes) -> "ModelConfiguration":
         return replace(self, **changes)
 
 
 DEFAULTS = ModelConfiguration()
-CHOICES = {"model": MODEL_NAMES, "source": SOURCES, "device": DEVICES, "dtype": DTYPES}
+CHOICES = {"model": MODEL_NAMES, "source": SOURCES,
+           **{k: v for k, v in OPTION_CHOICES.items() if k in {f.name for f in fields(ModelConfiguration)}}}
 
 
 def config_folder() -> Path:
@@ -121,6 +153,13 @@ def configuration_path() -> Path:
 
 def configuration_from_dict(data: dict, where: str = FILE_NAME) -> ModelConfiguration:
     """A configuration from stored values; each bad or missing value falls back to its default."""
+    data = dict(data)
+    if "cpu_offload" in data:  # versions before the offload modes stored a flag
+        flag = data.pop("cpu_offload")
+        if not isinstance(flag, bool):
+            log.warning("%s: cpu_offload=%r is not understood; using no offload", where, flag)
+        elif flag and "offload" not in data:
+            data["offload"] = "model"
     values = {}
     for f in fields(ModelConfiguration):
         default = getattr(DEFAULTS, f.name)
@@ -132,6 +171,9 @@ def configuration_from_dict(data: dict, where: str = FILE_NAME) -> ModelConfigur
             ok = v in CHOICES[f.name]
         elif isinstance(default, bool):
             ok = isinstance(v, bool)
+        elif isinstance(default, tuple):
+            ok = isinstance(v, list) and len(v) <= 3 and all(isinstance(x, str) and x for x in v)
+            v = tuple(v) if ok else v
         else:
             ok = isinstance(v, str)
         if not ok:

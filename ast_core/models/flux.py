@@ -109,6 +109,8 @@ class FluxArchitecture(Architecture):
     preview_bias = (-0.0329, -0.0718, -0.0851)
     pipeline_sigmas = True
     layer_kind_labels = {JOINT: "double", SINGLE: "single"}
+    transformer_class = "FluxTransformer2DModel"
+    text_encoder_slots = {"text_encoder": "clip-l", "text_encoder_2": "t5"}
 
     # ------------------------------------------------------------------ data
     def text_layout(self, family: ModelFamily, max_sequence_length: int) -> TextLayout:
@@ -182,13 +184,48 @@ class FluxArchitecture(Architecture):
         x = latents.reshape(b, h // 2, w // 2, c4 // 4, 2, 2).permute(0, 3, 1, 4, 2, 5)
         return x.reshape(b, c4 // 4, h, w)
 
-    def load_folder(self, folder: str, dtype):
+    def load_folder(self, folder: str, dtype, **components):
         from diffusers import FluxPipeline
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
             return FluxPipeline.from_pretrained(folder, torch_dtype=dtype, local_files_only=True,
-                                                use_safetensors=True)
+                                                use_safetensors=True, **components)
+
+    # ------------------------------------------------------------------ single files
+    def recognise(self, tensors: dict[str, tuple[int, ...]]) -> ModelFamily | None:
+        """BFL's layout (``double_blocks.*``, flux1-dev.safetensors, GGUF files) or diffusers'
+        (``transformer_blocks.*`` with ``single_transformer_blocks.*``); guidance embedder -> dev."""
+        from . import flux_single_file
+
+        if flux_single_file.MARKER in tensors:
+            width = tensors.get("img_in.weight", (3072,))[0]
+            guidance = "guidance_in.in_layer.weight" in tensors
+        elif "single_transformer_blocks.0.attn.to_q.weight" in tensors and "x_embedder.weight" in tensors:
+            width = tensors["x_embedder.weight"][0]
+            guidance = "time_text_embed.guidance_embedder.linear_1.weight" in tensors
+        else:
+            return None
+        if width < 1024:
+            return TINY_FLUX
+        return FLUX_DEV if guidance else FLUX_SCHNELL
+
+    def recognise_lora(self, names: Sequence[str]) -> bool:
+        """kohya (``lora_unet_double_blocks_*``), XLabs (``double_blocks.N.processor``), BFL/ComfyUI
+        (``diffusion_model.double_blocks``) and diffusers/PEFT (``transformer.single_transformer_blocks``)."""
+        markers = ("lora_unet_double_blocks_", "lora_unet_single_blocks_", "double_blocks.", "single_blocks.",
+                   "single_transformer_blocks.")
+        return any(m in k for k in names for m in markers)
+
+    def to_diffusers_layout(self, tensors):
+        from . import flux_single_file
+
+        return flux_single_file.to_diffusers(tensors) if flux_single_file.is_original_layout(tensors) else tensors
+
+    def original_layout(self, state):
+        from . import flux_single_file
+
+        return flux_single_file.from_diffusers(state)
 
     def family_for(self, transformer_config: dict, marker: str | None, hint: str = "") -> ModelFamily:
         """Tell FLUX.1-dev, schnell and tiny-flux apart (an explicit marker wins)."""

@@ -1,23 +1,45 @@
-"""Load a model for generation: a built-in tiny model, a diffusers folder, or a Hugging Face cache id.
+"""Load a model for generation from :class:`~ast_core.models.options.ModelOptions`.
 
-Always offline and safe: ``local_files_only=True``, safetensors weights only, no remote
+    model = load_model("tiny-flux")                                   # built in
+    model = load_model("/models/FLUX.1-dev", device="cuda", cpu_offload=True)
+    model = load_model(ModelOptions(source="flux1-dev-Q4_0.gguf", base="black-forest-labs/FLUX.1-dev",
+                                    text_encoder_quantize="fp8", offload="model"))
+    model.use_loras((LoraChoice("ink.safetensors", 0.8),))           # no reload
+
+Sources: a built-in model's name, a diffusers folder, a Hugging Face id already in the cache,
+or one weights file (a transformer in the original or diffusers layout, a GGUF file, or an
+all-in-one checkpoint) whose other components come from ``base`` (a folder, a cached id or a
+built-in model; by default the family's usual repository in the cache). ``vae`` and
+``text_encoders`` files replace single components. Only configs and tokenizers are read from
+the base for components given as files.
+
+Always offline and safe: ``local_files_only=True``, safetensors/GGUF weights only, no remote
 code (the pipeline class must be one an architecture adapter knows). Every failure is a
-:class:`ModelLoadError` whose message says what is wrong and with which file or folder.
+:class:`ModelLoadError` whose message names the file or folder and what to do.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from . import parts
 from .architecture import Architecture
 from .architectures import ARCHITECTURES, DEFAULT_FAMILY, FAMILIES, architecture_for_pipeline_class
-from .device import DTYPE_NAMES, resolve_device, resolve_dtype
+from .checkpoint_files import ENCODER_PREFIXES, VAE_PREFIXES, CheckpointFileError, FileFacts, inspect_file
+from .device import DTYPE_NAMES, device_label, resolve_device, resolve_dtype, startup_warning
+from .errors import ModelLoadError
 from .families import ModelFamily
+from .loras import LoraError, LoraState, apply_loras
+from .options import LoraChoice, ModelOptions, OptionError
+from .parts import first_line
+from .quantisation import LOAD_TIME, QuantisationError, apply_fp8, apply_fp8_text_encoder, check, require_gguf
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +49,23 @@ MARKER_FILE = "ast_studio_model.json"
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
-class ModelLoadError(Exception):
-    """The model could not be loaded; the message names the folder/file and what to do."""
-
-
 @dataclass
 class LoadedModel:
-    """A ready pipeline plus the facts of its family and where it came from."""
+    """A ready pipeline plus the facts of its family, where it came from and how it was loaded."""
 
     pipeline: object  # the diffusers pipeline of the family's architecture
     family: ModelFamily
-    source: str  # "tiny-flux", a folder path or a Hugging Face id
+    source: str  # "tiny-flux", a folder path, a Hugging Face id or a file
     device: torch.device
     dtype: torch.dtype
     cpu_offload: bool = False
     warnings: list[str] = field(default_factory=list)
+    options: ModelOptions = field(default_factory=ModelOptions)
+    base: str = ""  # where the components not given as files came from
+    files: dict[str, dict] = field(default_factory=dict)  # component -> facts of its single file
+    vae_tiled: bool = False  # whether the last render decoded in tiles
+    shared: bool = False  # the process-wide built-in pipeline (copied before LoRAs change it)
+    loras: LoraState = field(default_factory=LoraState)
 
     @property
     def transformer(self):
@@ -55,51 +79,270 @@ class LoadedModel:
     def execution_device(self) -> torch.device:
         return self.pipeline._execution_device
 
+    def use_loras(self, loras: tuple[LoraChoice, ...] | list[LoraChoice]) -> None:
+        """Make exactly ``loras`` active (strengths included); LoraError names a bad file."""
+        loras = tuple(loras)
+        if loras and self.shared:
+            self.pipeline = self.family.architecture.build_tiny(self.family, fresh=True)
+            self.pipeline.set_progress_bar_config(disable=True)
+            self.shared = False
+        if not loras and not self.loras.adapters:
+            self.options = self.options.with_changes(loras=())
+            return
+        apply_loras(self.pipeline, self.architecture, loras, self.loras)
+        self.options = self.options.with_changes(loras=loras)
+
+    def prepare_render(self, width: int, height: int) -> None:
+        """Per-render settings that depend on the image size (VAE tiling)."""
+        vae = getattr(self.pipeline, "vae", None)
+        tiled = self.options.vae_tiles(width, height)
+        if vae is not None and hasattr(vae, "enable_tiling"):
+            vae.enable_tiling() if tiled else vae.disable_tiling()
+        self.vae_tiled = tiled
+
     def describe(self) -> dict:
         """What the generation metadata records about the model."""
+        o = self.options
         return {
             "source": self.source,
             "family": self.family.name,
             "architecture": self.family.architecture_name,
             "device": str(self.device),
+            "device_name": device_label(self.device),
             "dtype": DTYPE_NAMES.get(self.dtype, str(self.dtype)),
             "cpu_offload": self.cpu_offload,
+            "offload": o.offload if self.cpu_offload else "none",
+            "quantize": "gguf" if o.is_gguf else o.quantize,
+            "text_encoder_quantize": o.text_encoder_quantize,
+            "vae_tiling": o.vae_tiling,
+            "vae_tiled": self.vae_tiled,
+            "base": self.base,
+            "files": {k: dict(v) for k, v in self.files.items()},
+            "loras": [dict(x) for x in self.loras.active],
         }
 
 
+# ---------------------------------------------------------------------- entry point
 def load_model(
-    source: str | Path = TINY_NAME,
+    source: str | Path | ModelOptions = TINY_NAME,
     device: str | torch.device | None = "auto",
     dtype: str | torch.dtype | None = "auto",
     cpu_offload: bool = False,
+    **options: Any,
 ) -> LoadedModel:
-    """Load ``source``: a built-in model's name (``"tiny-flux"``, ``"tiny-sd3"``), a diffusers
-    folder, or a Hugging Face id already in the local cache."""
+    """Load ``source`` (a name, folder, cached id or file; or a whole ModelOptions).
+
+    Keyword ``options`` are further :class:`ModelOptions` fields (``quantize="fp8"``,
+    ``loras=(...)``...); with a ModelOptions as ``source`` the other arguments are ignored.
+    """
     try:
-        dev = resolve_device(device)
-        dt = resolve_dtype(dtype, dev)
-    except ValueError as e:
+        if isinstance(source, ModelOptions):
+            opts = source
+        else:
+            opts = ModelOptions(source=str(source), device=_device_name(device), dtype=_dtype_name(dtype),
+                                offload="model" if cpu_offload else "none").with_changes(**options)
+        opts = opts.validate()
+    except (OptionError, TypeError) as e:
         raise ModelLoadError(str(e)) from None
-    text = str(source)
+    try:
+        dev = resolve_device(opts.device)
+        dt = resolve_dtype(opts.dtype, dev)
+        check(opts.quantize, dev, "quantize")
+        check(opts.text_encoder_quantize, dev, "text_encoder_quantize")
+        if opts.is_gguf:
+            require_gguf()
+    except ValueError as e:  # includes QuantisationError
+        raise ModelLoadError(str(e)) from None
+    notes: list[str] = []
+    if opts.device == "auto" and dev.type == "cpu":
+        warning = startup_warning()
+        if warning:
+            notes.append(warning)
+    plan = _locate(opts)
+    try:
+        pipe, shared = _assemble(plan, opts, dev, dt)
+    except (QuantisationError, CheckpointFileError) as e:
+        raise ModelLoadError(str(e)) from None
+    model = _finish(pipe, plan, opts, dev, dt, notes)
+    model.shared = shared
+    if opts.loras:
+        try:
+            model.use_loras(opts.loras)
+        except LoraError as e:
+            raise ModelLoadError(str(e)) from None
+    return model
+
+
+def _device_name(device) -> str:
+    return "auto" if device is None else str(device)
+
+
+def _dtype_name(dtype) -> str:
+    if dtype is None:
+        return "auto"
+    if isinstance(dtype, torch.dtype):
+        return DTYPE_NAMES.get(dtype, str(dtype))
+    text = str(dtype).lower()
+    return {"bfloat16": "bf16", "float16": "fp16", "fp32": "f32", "float32": "f32"}.get(text, text)
+
+
+# ---------------------------------------------------------------------- where the parts come from
+@dataclass
+class _Plan:
+    family: ModelFamily
+    label: str  # the source as recorded
+    base: Path | str  # a folder, or a built-in family name
+    base_label: str
+    transformer: FileFacts | None = None  # a single file holding the transformer (or a checkpoint)
+    vae: tuple[FileFacts, str] | None = None  # (file, tensor prefix)
+    encoders: dict[str, tuple[FileFacts, str]] = field(default_factory=dict)  # slot -> (file, prefix)
+
+    @property
+    def builtin(self) -> bool:
+        return isinstance(self.base, str)
+
+    @property
+    def provided(self) -> set[str]:
+        out = set(self.encoders) | ({"vae"} if self.vae else set())
+        return out | ({"transformer"} if self.transformer else set())
+
+
+def _locate(opts: ModelOptions) -> _Plan:
+    text = opts.source
     builtin = FAMILIES.get(text)
     if builtin is not None and builtin.builtin:
-        shared = dev.type == "cpu" and dt == torch.float32  # (CPU offload is ignored on the CPU)
-        pipe = builtin.architecture.build_tiny(builtin, fresh=not shared)
-        return _finish(pipe, builtin, text, dev, dt, cpu_offload)
+        plan = _Plan(builtin, text, text, text)
+    elif opts.is_file:
+        plan = _plan_for_file(opts)
+    else:
+        folder, label = _folder_of(text)
+        provided = _slots_of_files(opts)
+        fam = check_folder(folder, provided)
+        plan = _Plan(fam, label, folder, label)
+    _add_component_files(plan, opts)
+    if not plan.builtin:
+        try:
+            check_folder(Path(plan.base), plan.provided)
+        except ModelLoadError as e:
+            hint = " (or give those parts as files: a VAE file, text encoder files)" if "missing" in str(e) else ""
+            raise ModelLoadError(f"{e}{hint}") from None
+    return plan
+
+
+def _folder_of(text: str) -> tuple[Path, str]:
     path = Path(text).expanduser()
     if path.exists() or text.startswith((".", "/", "~")) or "\\" in text or not _HF_ID.match(text):
-        folder = path
-        label = str(path)
+        return path, str(path)
+    return hf_cache_folder(text), text
+
+
+def _inspect(path: str, what: str) -> FileFacts:
+    try:
+        return inspect_file(path)
+    except CheckpointFileError as e:
+        raise ModelLoadError(f"{what}: {e}") from None
+
+
+def _plan_for_file(opts: ModelOptions) -> _Plan:
+    facts = _inspect(opts.source, "model file")
+    if facts.kind not in ("transformer", "checkpoint"):
+        hint = {"vae": " (give it as the VAE file, with the model's transformer or folder as the source)",
+                "text_encoder": " (give it as a text encoder file, with the model's transformer or folder as the source)",
+                "lora": " (give it as a LoRA)"}.get(facts.kind, "")
+        raise ModelLoadError(f"{facts.path}: not a diffusion transformer AST Studio runs: it holds a "
+                             f"{facts.describe()}{hint}")
+    fam = FAMILIES[facts.family]
+    if opts.base:
+        named = FAMILIES.get(opts.base)
+        if named is not None and named.builtin:
+            base, base_label, base_fam = opts.base, opts.base, named
+        else:
+            base, base_label = _folder_of(opts.base)
+            base_fam = _check_base(base, facts)
+    elif fam.builtin:
+        base, base_label, base_fam = fam.name, fam.name, fam
     else:
-        folder = hf_cache_folder(text)
-        label = text
-    fam = check_folder(folder)
-    pipe = _from_folder(folder, fam, dt)
-    return _finish(pipe, fam, label, dev, dt, cpu_offload)
+        try:
+            base = hf_cache_folder(fam.hf_id)
+        except ModelLoadError:
+            raise ModelLoadError(
+                f"{facts.path} is a {fam.name} transformer; its other parts (text encoders, VAE, configs) come from "
+                f"a base model: give one (a diffusers folder or a cached id), or download {fam.hf_id}'s configs and "
+                f"tokenizers with `hf download {fam.hf_id} --include \"*.json\" \"*.txt\" \"*.model\"` plus the "
+                "weights of the parts you do not give as files") from None
+        base_label = fam.hf_id
+        base_fam = _check_base(base, facts)
+    if base_fam.architecture_name != fam.architecture_name:
+        raise ModelLoadError(f"{facts.path} is a {fam.name} transformer but the base {base_label} holds "
+                             f"{base_fam.name}; give a base of the same model")
+    if base_fam.name != fam.name and not (base_fam.builtin or fam.builtin):
+        if (base_fam.layers, base_fam.guidance_distilled) != (fam.layers, fam.guidance_distilled):
+            raise ModelLoadError(f"{facts.path} is a {fam.name} transformer but the base {base_label} holds "
+                                 f"{base_fam.name}, whose configs differ; give a {fam.name} base")
+        fam = base_fam  # one architecture, told apart only by the base (e.g. a distilled variant)
+    plan = _Plan(fam, str(facts.path), base, base_label, transformer=facts)
+    if facts.kind == "checkpoint":
+        if "vae" in facts.parts:
+            prefix = next(p for p in VAE_PREFIXES if any(k.startswith(p) for k in facts.tensors))
+            plan.vae = (facts, prefix)
+        slots = {enc: slot for slot, enc in fam.architecture.text_encoder_slots.items()}
+        for enc, prefix in ENCODER_PREFIXES.items():
+            if enc in facts.parts and enc in slots:
+                plan.encoders[slots[enc]] = (facts, prefix)
+    return plan
 
 
-def check_folder(folder: Path) -> ModelFamily:
-    """Validate a diffusers model folder; raise one ModelLoadError listing everything missing."""
+def _check_base(base: Path, facts: FileFacts) -> ModelFamily:
+    """The base folder's family; its weights are checked later, once the files' parts are known."""
+    try:
+        return check_folder(base, provided={"transformer", "vae", "text_encoder", "text_encoder_2", "text_encoder_3"})
+    except ModelLoadError as e:
+        raise ModelLoadError(f"base for {facts.path.name}: {e}") from None
+
+
+def _slots_of_files(opts: ModelOptions) -> set[str]:
+    return ({"vae"} if opts.vae else set()) | ({"text_encoder", "text_encoder_2", "text_encoder_3"}
+                                                if opts.text_encoders else set())
+
+
+def _add_component_files(plan: _Plan, opts: ModelOptions) -> None:
+    if plan.builtin and plan.transformer is None and (opts.vae or opts.text_encoders):
+        raise ModelLoadError(f"VAE and text encoder files replace parts of a model folder or file; "
+                             f"{plan.label} is built in")
+    arch = plan.family.architecture
+    if opts.vae:
+        facts = _inspect(opts.vae, "vae")
+        if facts.kind != "vae":
+            raise ModelLoadError(f"vae {facts.path}: not a VAE, it holds a {facts.describe()}")
+        from .checkpoint_files import vae_latent_channels
+
+        channels = vae_latent_channels(facts.tensors)
+        if channels != plan.family.latent_channels:
+            raise ModelLoadError(f"vae {facts.path}: a {channels}-channel VAE; {plan.family.name} needs "
+                                 f"{plan.family.latent_channels} channels")
+        plan.vae = (facts, "")
+    slots = {enc: slot for slot, enc in arch.text_encoder_slots.items()}
+    given: dict[str, str] = {}
+    for path in opts.text_encoders:
+        facts = _inspect(path, "text encoder")
+        if facts.kind != "text_encoder":
+            raise ModelLoadError(f"text encoder {facts.path}: not a text encoder, it holds a {facts.describe()}")
+        if facts.encoder not in slots:
+            raise ModelLoadError(f"text encoder {facts.path}: a {facts.encoder} encoder; {arch.label} uses "
+                                 f"{', '.join(sorted(slots))}")
+        if facts.encoder in given:
+            raise ModelLoadError(f"text encoder {facts.path}: a second {facts.encoder} encoder "
+                                 f"(the first is {given[facts.encoder]})")
+        given[facts.encoder] = str(facts.path)
+        plan.encoders[slots[facts.encoder]] = (facts, "")
+
+
+# ---------------------------------------------------------------------- folders
+def check_folder(folder: Path, provided: set[str] | frozenset[str] = frozenset()) -> ModelFamily:
+    """Validate a diffusers model folder; raise one ModelLoadError listing everything missing.
+
+    Components in ``provided`` come from elsewhere (single files): only their config is needed.
+    """
     if not folder.exists():
         raise ModelLoadError(f"model folder not found: {folder}")
     if not folder.is_dir():
@@ -126,6 +369,8 @@ def check_folder(folder: Path) -> ModelFamily:
             missing.append(f"{comp}/")
             continue
         for alternatives in needs:
+            if comp in provided and all(p.endswith(".safetensors") for p in alternatives):
+                continue
             if not any(list(sub.glob(pattern)) for pattern in alternatives):
                 missing.append(f"{comp}/{' or '.join(alternatives)}")
     if missing:
@@ -171,44 +416,106 @@ def hf_cache_folder(repo_id: str) -> Path:
         ) from None
 
 
-def _from_folder(folder: Path, fam: ModelFamily, dtype: torch.dtype):
-    try:
-        return fam.architecture.load_folder(str(folder), dtype)
-    except Exception as e:  # noqa: BLE001 - corrupt weights surface as many exception types
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelLoadError(f"could not load {fam.name} from {folder}: {first[:300]}") from e
+# ---------------------------------------------------------------------- building the pipeline
+def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype):
+    """The pipeline in ``dt`` on the CPU with every component in place; (pipeline, shared?)."""
+    fam, arch = plan.family, plan.family.architecture
+    load_time = opts.quantize in LOAD_TIME or opts.is_gguf
+    t5_slot = next((s for s, e in arch.text_encoder_slots.items() if e == "t5"), None)
+    with tempfile.TemporaryDirectory(prefix="ast-studio-config-") as tmp:
+        if plan.builtin:
+            plain = not (plan.transformer or plan.vae or plan.encoders or load_time or opts.loras
+                         or opts.quantize != "none" or opts.text_encoder_quantize != "none"
+                         or opts.offload != "none")
+            if plain and dev.type == "cpu" and dt == torch.float32:
+                return arch.build_tiny(fam, fresh=False), True
+            builtin = arch.build_tiny(fam, fresh=True).to(dtype=dt)
+            config_root = parts.write_configs(builtin, Path(tmp))
+        else:
+            builtin, config_root = None, Path(plan.base)
+        components: dict[str, Any] = {}
+        try:
+            if plan.transformer is not None:
+                components["transformer"] = parts.transformer_from_file(
+                    plan.transformer, arch, fam.name, opts.quantize, dev, dt, config_root)
+            elif opts.quantize in LOAD_TIME:
+                components["transformer"] = parts.quantised_transformer(arch, config_root, opts.quantize, dt, builtin)
+            if plan.vae is not None:
+                components["vae"] = parts.vae_from_file(plan.vae, config_root, dt)
+            for slot, (facts, prefix) in plan.encoders.items():
+                quant = opts.text_encoder_quantize if slot == t5_slot else "none"
+                cls = type(getattr(builtin, slot)) if builtin is not None else parts.encoder_class(config_root, slot)
+                components[slot] = parts.encoder_from_file(facts, prefix, config_root, slot, dt, quant, cls)
+            if t5_slot and t5_slot not in components and opts.text_encoder_quantize in LOAD_TIME:
+                components[t5_slot] = parts.quantised_encoder(config_root, t5_slot, opts.text_encoder_quantize, dt, builtin)
+        except (ModelLoadError, QuantisationError, CheckpointFileError):
+            raise
+        except Exception as e:  # noqa: BLE001 - corrupt or foreign weights surface as many exception types
+            raise ModelLoadError(f"could not load {fam.name} parts from {plan.label}: {first_line(e)}") from e
+        if builtin is not None:
+            return type(builtin)(**{**builtin.components, **components}), False
+        try:
+            return arch.load_folder(str(plan.base), dt, **components), False
+        except Exception as e:  # noqa: BLE001
+            raise ModelLoadError(f"could not load {fam.name} from {plan.base}: {first_line(e)}") from e
 
 
-def _finish(pipe, fam: ModelFamily, source: str, dev: torch.device, dt: torch.dtype, cpu_offload: bool) -> LoadedModel:
-    notes: list[str] = []
+# ---------------------------------------------------------------------- device, offload, fp8
+def _finish(pipe, plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype,
+            notes: list[str]) -> LoadedModel:
+    files = {}
+    if plan.transformer is not None:
+        files["transformer"] = _file_record(plan.transformer)
+    if plan.vae is not None:
+        files["vae"] = _file_record(plan.vae[0])
+    for slot, (facts, _) in plan.encoders.items():
+        files[slot] = _file_record(facts)
+    base = plan.base_label if (plan.transformer is not None or plan.label != plan.base_label) else ""
+    return ready_model(pipe, plan.family, opts, dev, dt, source=plan.label, base=base, files=files, notes=notes)
+
+
+def ready_model(pipe, family: ModelFamily, opts: ModelOptions, dev: torch.device, dt: torch.dtype, *,
+                source: str, base: str = "", files: dict | None = None, notes: list[str] | None = None) -> LoadedModel:
+    """Apply the after-load options to an assembled pipeline (in ``dt``, on the CPU): fp8 storage of
+    the transformer / T5, then the device or offload hooks. (The GPU memory benchmark builds
+    random-weight pipelines in memory and readies them here, as loading does.)"""
+    notes = list(notes or [])
     pipe.set_progress_bar_config(disable=True)
-    if cpu_offload and dev.type == "cpu":
+    offload = opts.offload
+    if offload != "none" and dev.type == "cpu":
         notes.append("CPU offload only helps on a GPU; running on the CPU without it")
-        cpu_offload = False
+        offload = "none"
+    arch = family.architecture
     try:
-        if cpu_offload:
-            pipe.enable_model_cpu_offload(device=dev)
-        elif (pipe.device, pipe.dtype) != (dev, dt):
-            pipe.to(device=dev, dtype=dt)
-    except (RuntimeError, ValueError, ImportError) as e:
-        raise ModelLoadError(f"could not move {fam.name} to {dev} as {DTYPE_NAMES.get(dt, dt)}: {e}") from e
+        if opts.quantize == "fp8":
+            apply_fp8(pipe.transformer, dt)
+        t5_slot = next((s for s, e in arch.text_encoder_slots.items() if e == "t5"), None)
+        if opts.text_encoder_quantize == "fp8" and t5_slot:
+            apply_fp8_text_encoder(getattr(pipe, t5_slot), dt)
+        place(pipe, dev, offload)
+    except (RuntimeError, ValueError, ImportError, TypeError) as e:
+        raise ModelLoadError(f"could not place {family.name} on {dev} as {DTYPE_NAMES.get(dt, dt)} "
+                             f"({offload} offload): {first_line(e)}") from e
     for w in notes:
         log.warning(w)
-    return LoadedModel(pipe, fam, source, dev, dt, cpu_offload, notes)
+    recorded = opts.with_changes(offload=offload, loras=())
+    return LoadedModel(pipe, family, source, dev, dt, offload != "none", notes, recorded, base, dict(files or {}))
 
 
-def export_tiny_model(folder: str | Path, name: str = TINY_NAME) -> Path:
-    """Write built-in model ``name`` in diffusers' folder layout (safetensors) so it loads through the folder path."""
-    fam = FAMILIES.get(name)
-    if fam is None or not fam.builtin:
-        builtins = [f.name for f in FAMILIES.values() if f.builtin]
-        raise ModelLoadError(f"{name!r} is not a built-in model; built in: {', '.join(builtins)}")
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ModelLoadError(f"{folder} is a file; give a folder to export {name} into")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "model_index.json").is_file():
-        raise ModelLoadError(f"{folder} is not empty; give a new or empty folder (or a previous export)")
-    folder.mkdir(parents=True, exist_ok=True)
-    fam.architecture.build_tiny(fam).save_pretrained(str(folder), safe_serialization=True)
-    (folder / MARKER_FILE).write_text(json.dumps({"family": name}, indent=2) + "\n", encoding="utf-8")
-    return folder
+def place(pipe, dev: torch.device, offload: str, offload_device: torch.device | None = None) -> None:
+    """Move ``pipe`` to ``dev``, or install ``offload`` hooks that bring parts there when they run."""
+    if offload == "model":
+        pipe.enable_model_cpu_offload(device=dev)
+    elif offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=dev)
+    elif offload == "group":
+        pipe.enable_group_offload(onload_device=dev, offload_device=offload_device or torch.device("cpu"),
+                                  offload_type="block_level", num_blocks_per_group=1,
+                                  use_stream=dev.type == "cuda")
+    elif pipe.device != dev:
+        pipe.to(device=dev)
+
+
+def _file_record(facts: FileFacts) -> dict:
+    return {"path": str(facts.path), "format": facts.format, "kind": facts.kind, "storage": facts.storage,
+            "size": facts.size}

@@ -108,6 +108,8 @@ class SD3Architecture(Architecture):
     preview_bias = (0.2394, 0.2135, 0.1925)
     pipeline_sigmas = False
     layer_kind_labels = {JOINT: "joint"}
+    transformer_class = "SD3Transformer2DModel"
+    text_encoder_slots = {"text_encoder": "clip-l", "text_encoder_2": "clip-g", "text_encoder_3": "t5"}
 
     # ------------------------------------------------------------------ data
     def text_layout(self, family: ModelFamily, max_sequence_length: int) -> TextLayout:
@@ -180,13 +182,45 @@ class SD3Architecture(Architecture):
                         negative_pooled_prompt_embeds=conditioning.negative_pooled)
         return args
 
-    def load_folder(self, folder: str, dtype):
+    def load_folder(self, folder: str, dtype, **components):
         from diffusers import StableDiffusion3Pipeline
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
             return StableDiffusion3Pipeline.from_pretrained(folder, torch_dtype=dtype, local_files_only=True,
-                                                            use_safetensors=True)
+                                                            use_safetensors=True, **components)
+
+    # ------------------------------------------------------------------ single files
+    def recognise(self, tensors: dict[str, tuple[int, ...]]) -> ModelFamily | None:
+        """The original MMDiT layout (``joint_blocks.*``: sd3.5_large.safetensors, GGUF files) or
+        diffusers' (joint ``transformer_blocks.*``, ``pos_embed.pos_embed``, no single blocks).
+        Large and Large Turbo share one architecture: a file is reported as Large."""
+        from . import sd3_single_file
+
+        if sd3_single_file.MARKER in tensors:
+            blocks = {k.split(".", 2)[1] for k in tensors if k.startswith("joint_blocks.")}
+            width = tensors.get("context_embedder.weight", (1536,))[0]
+        elif "pos_embed.pos_embed" in tensors and "transformer_blocks.0.attn.to_q.weight" in tensors \
+                and "single_transformer_blocks.0.attn.to_q.weight" not in tensors:
+            blocks = {k.split(".", 2)[1] for k in tensors if k.startswith("transformer_blocks.")}
+            width = tensors.get("context_embedder.weight", (1536,))[0]
+        else:
+            return None
+        if width < 1024:
+            return TINY_SD3
+        return SD35_MEDIUM if len(blocks) <= 24 else SD35_LARGE
+
+    def recognise_lora(self, names: Sequence[str]) -> bool:
+        """kohya (``lora_unet_joint_blocks_*``), original (``joint_blocks.``) and diffusers/PEFT
+        (``transformer.transformer_blocks`` with ``context`` projections)."""
+        joined = " ".join(names[:400])
+        return "joint_blocks" in joined or ("transformer.transformer_blocks." in joined and "add_q_proj" in joined
+                                            and "single_transformer_blocks" not in joined)
+
+    def original_layout(self, state):
+        from . import sd3_single_file
+
+        return sd3_single_file.from_diffusers(state)
 
     def family_for(self, transformer_config: dict, marker: str | None, hint: str = "") -> ModelFamily:
         """SD3.5 Large / Large Turbo (38 blocks; Turbo told by a marker or 'turbo' in the folder

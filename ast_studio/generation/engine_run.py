@@ -28,7 +28,7 @@ def load(model: ModelSettings):
 
     if model.missing_location():
         raise ModelLoadError(model.missing_location())
-    return load_model(model.load_source(), device=model.device, dtype=model.dtype, cpu_offload=model.cpu_offload)
+    return load_model(model.options())
 
 
 def check(model: ModelSettings) -> tuple[bool, str]:
@@ -57,6 +57,7 @@ def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel) -> object:
 
     schedule = None if job.schedule is None else Schedule.from_dict(job.schedule)
     settings = engine.GenerationSettings(**job.settings)
+    loaded.use_loras(job.loras)  # the project's LoRAs (no reload; a bad file raises LoraError)
     return engine.generate(job.layout, schedule, settings, loaded, on_step=on_step, cancel=cancel)
 
 

@@ -27,7 +27,8 @@ class GenerationJob:
     ``layout`` is a ``Layout.copy()``, ``schedule`` a schedule dict (``None`` = the preset
     of the model family), ``settings`` the engine's generation settings as a dict
     (width, height, steps, guidance, seed, method), ``model`` a :class:`ModelSettings`.
-    ``parameters`` is what the history records besides the engine's metadata.
+    ``parameters`` is what the history records besides the engine's metadata; ``loras`` the
+    project's LoRAs (``LoraChoice`` values), made active on the loaded model before the run.
     """
 
     layout: Any
@@ -36,6 +37,7 @@ class GenerationJob:
     model: Any
     parameters: dict = field(default_factory=dict)
     id: int = 0
+    loras: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget
 
 from ast_core.schedule.timesteps import steps_to_run
 
+from .project_loras import project_loras
+
 from . import events as ev
 from . import history
 from .generation_panel import ERROR_TITLES, GenerationPanel
@@ -109,6 +111,7 @@ class GenerationUi(QObject):
             settings=engine_settings,
             model=model,
             parameters={"render_settings": settings.to_dict()},
+            loras=project_loras(doc.settings),
         )
         self.panel.messages.clear()
         self.last_error = None

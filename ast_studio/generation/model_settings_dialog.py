@@ -39,7 +39,8 @@ from .model_settings import (
 SOURCE_LABELS = {"folder": "Local folder", "hf_cache": "Hugging Face cache (offline)"}
 DTYPE_LABELS = {"auto": "Auto (bf16 on CUDA, fp16 on MPS, f32 on CPU)", "bf16": "bfloat16", "fp16": "float16",
                 "f32": "float32"}
-DEVICE_LABELS = {"auto": "Auto (CUDA, then MPS, then CPU)", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)",
+DEVICE_LABELS = {"auto": "Auto (CUDA/ROCm, then XPU, then MPS, then CPU)", "cuda": "CUDA or ROCm GPU",
+                 "xpu": "Intel GPU (XPU)", "mps": "Apple GPU (MPS)",
                  "cpu": "CPU"}
 
 
@@ -117,7 +118,7 @@ class ModelSettingsDialog(QDialog):
         return ModelSettings(
             model=self.model.currentData(), source=self.source.currentData(), folder=self.folder.text().strip(),
             hf_id=self.hf_id.text().strip(), device=self.device.currentData(), dtype=self.dtype.currentData(),
-            cpu_offload=self.cpu_offload.isChecked())
+            offload="model" if self.cpu_offload.isChecked() else "none")
 
     def set_settings(self, s: ModelSettings) -> None:
         for combo, value in ((self.model, s.model), (self.source, s.source), (self.device, s.device),

@@ -35,11 +35,13 @@ def test_device_and_dtype_choice():
     cpu = torch.device("cpu")
     assert resolve_dtype("auto", cpu) == torch.float32
     assert resolve_dtype("auto", torch.device("cuda")) == torch.bfloat16
-    assert resolve_dtype("auto", torch.device("mps")) == torch.float16
+    # FLUX overflows in fp16: MPS runs bf16 (macOS 14+; assumed where no Apple GPU is present), else f32
+    assert resolve_dtype("auto", torch.device("mps")) == torch.bfloat16
+    assert resolve_dtype("auto", torch.device("xpu")) == torch.bfloat16
     assert resolve_dtype("fp16", cpu) == torch.float16
     with pytest.raises(ValueError, match="unknown dtype"):
         resolve_dtype("int4", cpu)
-    with pytest.raises(ModelLoadError, match="unknown dtype"):
+    with pytest.raises(ModelLoadError, match="dtype must be one of auto, bf16, fp16, f32, got .f13"):
         load_model("tiny-flux", dtype="f13")
 
 

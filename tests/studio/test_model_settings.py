@@ -37,7 +37,7 @@ def test_defaults_when_nothing_stored(isolated_model_configuration):
 
 def test_round_trip_through_the_configuration_file(tmp_path):
     chosen = ModelSettings(model="FLUX.1-dev", source="folder", folder=str(tmp_path / "flux"), hf_id="",
-                           device="cpu", dtype="bf16", cpu_offload=True)
+                           device="cpu", dtype="bf16", offload="model")
     heard = []
     notifier().changed.connect(heard.append)
     try:
@@ -47,7 +47,7 @@ def test_round_trip_through_the_configuration_file(tmp_path):
     assert heard == [chosen]
     assert load_model_settings() == chosen and model_note() == ""
     stored = json.loads(configuration_path().read_text())
-    assert stored["model"] == "FLUX.1-dev" and stored["cpu_offload"] is True
+    assert stored["model"] == "FLUX.1-dev" and stored["offload"] == "model"
 
 
 def test_bad_stored_values_fall_back_with_a_log_line(caplog):
