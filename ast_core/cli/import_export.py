@@ -44,8 +44,10 @@ def _save_imported(command: str, result: Imported, out: Path) -> int:
     warn(command, result.warnings)
     try:
         save_project(Project(result.layout, settings=result.project_settings()), out)
-    except (ProjectFileError, OSError) as e:
-        raise CommandError(f"{out}: cannot be written ({e})") from None
+    except ProjectFileError as e:
+        raise CommandError(f"{out}: cannot be written ({e.problem})") from None
+    except OSError as e:
+        raise CommandError(f"{out}: cannot be written ({e.strerror or e})") from None
     n = len(result.layout.instances)
     print(f"wrote {out}: {result.layout.width}x{result.layout.height}, {n} instance{'s' * (n != 1)}")
     return 0
@@ -81,19 +83,28 @@ def _load(path: str) -> Project:
         raise CommandError(str(e)) from None
 
 
+def _temp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.writing")
+
+
 def _write_all(files: dict[Path, bytes]) -> None:
-    """Write prepared files; on failure remove the ones this call created."""
-    done = []
+    """Write prepared files: each to a temp file first, and only when all of them are on the
+    disk, move them into place. On failure (a full disk) no temp file stays behind, and no
+    existing file has been replaced."""
+    path = None
     try:
         for path, data in files.items():
-            tmp = path.with_name(f".{path.name}.writing")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-            done.append(path)
+            with open(_temp(path), "wb") as f:
+                f.write(data)
+        for path in files:
+            os.replace(_temp(path), path)
     except OSError as e:
-        for p in done:
-            p.unlink(missing_ok=True)
-        raise CommandError(f"cannot write {path}: {e.strerror or e}") from None
+        for p in files:
+            try:
+                _temp(p).unlink(missing_ok=True)
+            except OSError:
+                pass
+        raise CommandError(f"{path}: cannot be written ({e.strerror or e})") from None
 
 
 def _png(image) -> bytes:
@@ -125,6 +136,19 @@ def parse_grid(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+#: Memory the masks of one export may take (they are all made before anything is written).
+MAX_MASK_BYTES = 2 << 30
+
+
+def _check_mask_memory(layout, grid: tuple[int, int] | None, soft: bool) -> None:
+    cols, rows = grid or (layout.width, layout.height)
+    n = len(layout.visible_instances())
+    need = n * cols * rows * (9 if soft else 3)  # two masks per instance and its image
+    if need > MAX_MASK_BYTES:
+        raise CommandError(f"{n} masks of {cols}x{rows} cells need about {need / 2**30:.1f} GiB of memory, more than "
+                           f"{MAX_MASK_BYTES / 2**30:.0f} GiB: export a smaller --grid (or hide some instances)")
+
+
 def cmd_export_masks(args) -> int:
     grid = parse_grid(args.grid) if args.grid else None
     folder = Path(args.output)
@@ -133,6 +157,7 @@ def cmd_export_masks(args) -> int:
     if not folder.parent.is_dir():
         raise CommandError(f"{folder}: folder {str(folder.parent)!r} does not exist")
     project = _load(args.project)
+    _check_mask_memory(project.layout, grid, args.soft)
     files, index = mask_files(project.layout, grid, args.soft)
     planned = {folder / f.name: _png(f.image) for f in files}
     planned[folder / "masks.json"] = (json.dumps(index, indent=2, ensure_ascii=False) + "\n").encode()

@@ -3,19 +3,43 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from typing import Any
 
+import numpy as np
+
 from ..document import Layout
-from ..masks import rasterize
+from ..masks import fill
 from ..project import ProjectFileError, load_project
 from .errors import CommandError
 
 
+def exclusive_areas(layout: Layout) -> tuple[dict[str, int], int]:
+    """Canvas pixels each visible instance owns (the upper one wins where they overlap), and
+    the background's: the pixel masks of ``rasterize``, counted one instance at a time so
+    only one canvas-sized raster is ever in memory (a layout may hold 1,000 instances)."""
+    covered = np.zeros((layout.height, layout.width), bool)
+    areas: dict[str, int] = {}
+    for inst in reversed(layout.visible_instances()):
+        areas[inst.id] = 0
+        if inst.is_empty:
+            continue
+        x0, y0, x1, y1 = inst.geometry.bounds
+        c0, r0 = max(0, math.floor(x0)), max(0, math.floor(y0))
+        c1, r1 = min(layout.width, math.ceil(x1) + 1), min(layout.height, math.ceil(y1) + 1)
+        if c1 <= c0 or r1 <= r0:
+            continue
+        inside = fill(inst.geometry, c1 - c0, r1 - r0, 1.0, 1.0, origin=(c0, r0))
+        window = covered[r0:r1, c0:c1]
+        areas[inst.id] = int(np.count_nonzero(inside & ~window))
+        window |= inside
+    return areas, int(covered.size - np.count_nonzero(covered))
+
+
 def summary(layout: Layout) -> dict[str, Any]:
     """Areas (exclusive by z-order, in canvas pixels) and warnings of a layout."""
-    ms = rasterize(layout)
+    areas, bg = exclusive_areas(layout)
     total = layout.width * layout.height
-    areas = {iid: int(ms.instances[k].astype(bool).sum()) for k, iid in enumerate(ms.ids)}
     missing = {i.id for i in layout.instances_missing_from_base_prompt()}
     instances, warnings = [], []
     for z, inst in enumerate(layout.instances):
@@ -33,7 +57,6 @@ def summary(layout: Layout) -> dict[str, Any]:
             warnings.append(f"instance {inst.name!r} has no prompt")
         elif inst.id in missing:
             warnings.append(f"instance {inst.name!r}: its prompt {inst.prompt!r} is not in the base prompt")
-    bg = int(ms.background.astype(bool).sum())
     if not layout.base_prompt.strip():
         warnings.append("the base prompt is empty")
     return {
@@ -41,6 +64,12 @@ def summary(layout: Layout) -> dict[str, Any]:
         "background": {"prompt": layout.background_prompt, "area_px": bg, "area_percent": round(100 * bg / total, 2)},
         "instances": instances, "warnings": warnings,
     }
+
+
+def _shown(text: str) -> str:
+    """``text`` for a terminal: control and formatting characters (an escape sequence, a
+    right-to-left override from a hostile file) are shown escaped instead of acting."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def cmd_info(args) -> int:
@@ -54,16 +83,16 @@ def cmd_info(args) -> int:
         print(json.dumps(s, indent=2, ensure_ascii=False))
         return 0
     n = len(s["instances"])
-    print(f"{args.project}: {s['width']}x{s['height']}, {n} instance{'s' * (n != 1)}, "
+    print(f"{_shown(str(args.project))}: {s['width']}x{s['height']}, {n} instance{'s' * (n != 1)}, "
           f"{len(project.renders)} render{'s' * (len(project.renders) != 1)}")
-    print(f"base prompt: {s['base_prompt']}")
+    print(f"base prompt: {_shown(s['base_prompt'])}")
     bg = s["background"]
     print(f"background:  {bg['prompt']!r}  {bg['area_px']} px ({bg['area_percent']:.1f}%)")
     print("instances (bottom to top):")
-    width = max([len(i["name"]) for i in s["instances"]] + [4])
+    width = max([len(_shown(i["name"])) for i in s["instances"]] + [4])
     for i in s["instances"]:
         area = "hidden" if i["area_px"] is None else f"{i['area_px']:>8} px ({i['area_percent']:5.1f}%)"
-        print(f"  {i['z'] + 1:>2}. {i['name']:<{width}}  {area}  {i['prompt']!r}")
+        print(f"  {i['z'] + 1:>2}. {_shown(i['name']):<{width}}  {area}  {i['prompt']!r}")
     if s["warnings"]:
         print("warnings:")
         for w in s["warnings"]:

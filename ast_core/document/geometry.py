@@ -19,11 +19,22 @@ def empty() -> MultiPolygon:
 
 
 def polygons_only(geom: BaseGeometry | None) -> Polygon | MultiPolygon:
-    """Return a valid Polygon/MultiPolygon holding just the areal parts of ``geom``."""
+    """Return a valid Polygon/MultiPolygon holding just the areal parts of ``geom``.
+
+    An invalid geometry is repaired with GEOS's "structure" method: the area a ring encloses
+    is kept (a bow tie gives two triangles, a loop drawn over itself stays filled), and it
+    runs in a fraction of the time of the default "linework" method on tangled rings.
+    """
     if geom is None or geom.is_empty:
         return empty()
     if not geom.is_valid:
-        geom = shapely.make_valid(geom)
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    if isinstance(geom, (Polygon, MultiPolygon)):
+        # Valid already: the parts cannot overlap, so no union is needed (one can take seconds).
+        parts = [p for p in polygons(geom) if p.area >= MIN_AREA]
+        if len(parts) <= 1:
+            return parts[0] if parts else empty()
+        return geom if len(parts) == len(geom.geoms) else MultiPolygon(parts)
     parts: list[Polygon] = []
     stack = [geom]
     while stack:

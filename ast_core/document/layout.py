@@ -52,9 +52,11 @@ class Layout:
         self.background_prompt = background_prompt
         self.instances: list[Instance] = []
         self.events = Signal()
+        ids: set[str] = set()
         for inst in instances:
-            if any(i.id == inst.id for i in self.instances):
+            if inst.id in ids:
                 raise LayoutError(f"two instances share the id {inst.id!r}")
+            ids.add(inst.id)
             self.instances.append(inst)
 
     # ----------------------------------------------------------------- queries

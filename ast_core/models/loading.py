@@ -381,13 +381,26 @@ def check_folder(folder: Path, provided: set[str] | frozenset[str] = frozenset()
             marker = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8")).get("family")
         except (OSError, ValueError, AttributeError):
             marker = None
+    for comp, needs in arch.components.items():  # every config diffusers or transformers will read
+        for name in (n for alternatives in needs for n in alternatives if n.endswith("config.json")):
+            if (folder / comp / name).is_file():
+                _config(folder / comp / name)
     try:
-        tconf = json.loads((folder / "transformer" / "config.json").read_text(encoding="utf-8"))
+        return arch.family_for(_config(folder / "transformer" / "config.json"), marker, str(folder))
+    except (TypeError, ValueError) as e:
+        raise ModelLoadError(f"{folder / 'transformer' / 'config.json'}: {e}") from None
+
+
+def _config(path: Path) -> dict:
+    """A component's config, which must be a JSON object (given anything else, diffusers takes
+    it for a model name and looks for it on the Hugging Face hub)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelLoadError(f"{folder / 'transformer' / 'config.json'}: unreadable ({e})") from None
-    if not isinstance(tconf, dict):
-        raise ModelLoadError(f"{folder / 'transformer' / 'config.json'}: expected a JSON object")
-    return arch.family_for(tconf, marker, str(folder))
+        raise ModelLoadError(f"{path}: unreadable ({e})") from None
+    if not isinstance(value, dict):
+        raise ModelLoadError(f"{path}: expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 def hf_cache_folder(repo_id: str) -> Path:

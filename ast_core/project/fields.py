@@ -1,7 +1,9 @@
-"""Typed access to fields of parsed JSON, raising :class:`FieldError` that names the field."""
+"""Typed access to fields of parsed JSON, raising :class:`FieldError` that names the field.
+
+Parsing itself (strict and bounded) is :mod:`.strict_json`.
+"""
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from typing import Any
@@ -56,36 +58,4 @@ def get_timestamp(obj: dict, key: str, where: str, default: Any = _MISSING) -> s
 def reject_unknown(obj: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise FieldError(where, f"unknown field(s) {', '.join(map(repr, unknown[:5]))}")
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in a project file")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    out: dict = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def parse_json(data: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys. Raises FieldError('', problem)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise FieldError("", f"not UTF-8 text ({e.reason} at byte {e.start})") from None
-    try:
-        return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as e:
-        raise FieldError("", f"not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
-    except (ValueError, RecursionError) as e:
-        raise FieldError("", f"not valid JSON ({e})") from None
-
-
-def dump_json(value: Any) -> bytes:
-    """Readable, diff-friendly JSON (sorted keys would reorder instances' fields, so not sorted)."""
-    return (json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        raise FieldError(where, f"unknown field(s) {', '.join(repr(k[:40]) for k in unknown[:5])}")

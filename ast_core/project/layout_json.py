@@ -5,12 +5,9 @@ two saves shows which instance changed. Instances are listed bottom to top (z-or
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-import numpy as np
 import shapely
-from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
 
 from ..document import Instance, Layout
@@ -18,6 +15,7 @@ from ..document.layout import LayoutError
 from ..document.instance import check_colour
 from .errors import FieldError
 from .fields import get, reject_unknown, require_object
+from .wkt_geometry import GeometryReader, check_drawing_cost
 
 LAYOUT_FIELDS = {"width", "height", "base_prompt", "background_prompt", "instances"}
 INSTANCE_FIELDS = {"id", "name", "prompt", "color", "visible", "locked", "attribute_words", "geometry"}
@@ -60,25 +58,7 @@ def _text(obj: dict, key: str, where: str) -> str:
     return value
 
 
-def geometry_from_wkt(text: str, where: str) -> Polygon | MultiPolygon:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # NaN coordinates: refused just below
-            geom = shapely.from_wkt(text)
-    except (GEOSException, ValueError, TypeError) as e:
-        raise FieldError(where, f"not valid WKT ({str(e).splitlines()[0][:120]})") from None
-    if not isinstance(geom, (Polygon, MultiPolygon)):
-        raise FieldError(where, f"must be a POLYGON or MULTIPOLYGON, got {geom.geom_type.upper()}")
-    if not geom.is_empty:
-        coords = shapely.get_coordinates(geom)
-        if not np.isfinite(coords).all():
-            raise FieldError(where, "has non-finite coordinates")
-        if shapely.has_z(geom):
-            raise FieldError(where, "must be 2D (x y), has z coordinates")
-    return geom
-
-
-def instance_from_dict(d: Any, where: str) -> Instance:
+def instance_from_dict(d: Any, where: str, geometries: GeometryReader | None = None) -> Instance:
     d = require_object(d, where)
     reject_unknown(d, INSTANCE_FIELDS, where)
     iid = get(d, "id", str, where)
@@ -87,14 +67,14 @@ def instance_from_dict(d: Any, where: str) -> Instance:
     words = get(d, "attribute_words", (list, type(None)), where, None)
     if words is not None:
         for j, w in enumerate(words):
-            if not isinstance(w, str):
-                raise FieldError(f"{where}.attribute_words[{j}]", "must be a string")
+            if not isinstance(w, str) or len(w) > MAX_TEXT:
+                raise FieldError(f"{where}.attribute_words[{j}]", f"must be a string of at most {MAX_TEXT} characters")
     colour = get(d, "color", str, where)
     try:
         check_colour(colour)
-    except ValueError as e:
-        raise FieldError(f"{where}.color", str(e)) from None
-    geometry = geometry_from_wkt(get(d, "geometry", str, where), f"{where}.geometry")
+    except ValueError:
+        raise FieldError(f"{where}.color", f"colour must look like '#rrggbb', got {colour[:40]!r}") from None
+    geometry = (geometries or GeometryReader()).read(get(d, "geometry", str, where), f"{where}.geometry")
     return Instance(
         name=_text(d, "name", where),
         prompt=_text(d, "prompt", where),
@@ -107,12 +87,14 @@ def instance_from_dict(d: Any, where: str) -> Instance:
     )
 
 
-def layout_from_dict(d: Any, where: str = "") -> Layout:
+def layout_from_dict(d: Any, where: str = "", geometries: GeometryReader | None = None) -> Layout:
     """Build a Layout from its JSON form, checking every field.
 
     Raises :class:`~ast_core.project.errors.FieldError` naming the bad field
-    (e.g. ``instances[2].color``); the project reader adds the file name.
+    (e.g. ``instances[2].color``); the project reader adds the file name. ``geometries``
+    reads the geometry (see :class:`~.wkt_geometry.GeometryReader`).
     """
+    geometries = geometries or GeometryReader()
     d = require_object(d, where)
     reject_unknown(d, LAYOUT_FIELDS, where)
     prefix = f"{where}." if where else ""
@@ -123,7 +105,8 @@ def layout_from_dict(d: Any, where: str = "") -> Layout:
     items = get(d, "instances", list, where)
     if len(items) > MAX_INSTANCES:
         raise FieldError(f"{prefix}instances", f"more than {MAX_INSTANCES} instances")
-    instances = [instance_from_dict(item, f"{prefix}instances[{i}]") for i, item in enumerate(items)]
+    instances = [instance_from_dict(item, f"{prefix}instances[{i}]", geometries) for i, item in enumerate(items)]
+    check_drawing_cost([inst.geometry for inst in instances], width, height, f"{prefix}instances")
     seen: dict[str, int] = {}
     for i, inst in enumerate(instances):
         if inst.id in seen:

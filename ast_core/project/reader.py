@@ -4,12 +4,17 @@ Every problem becomes a :class:`ProjectFileError` naming the file, the member/fi
 and the problem. Limits guard against hostile archives: member names must stay
 inside the archive (no absolute paths, no ``..``), the number of members, each
 member's size and the total uncompressed size are capped (sizes are enforced on the
-bytes actually inflated, not the sizes the archive claims), and images are checked
-against a pixel cap before decoding.
+bytes actually inflated, not the sizes the archive claims), JSON parts are parsed
+within value and depth limits (:mod:`.strict_json`), geometry within vertex limits
+(:mod:`.wkt_geometry`; a render's layout snapshot has its fields and geometry text checked,
+and is parsed in full when it is used), and images are checked from their headers and
+chunk checksums only: their pixels are decoded when a render is shown or exported.
 """
 from __future__ import annotations
 
+import lzma
 import re
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -17,10 +22,12 @@ from typing import Any
 
 from . import images
 from .errors import FieldError, ProjectFileError
-from .fields import get, get_timestamp, parse_json, reject_unknown, require_object
+from .fields import get, get_timestamp, reject_unknown, require_object
 from .layout_json import layout_from_dict
 from .migrations import MigrationError, migrate
 from .model import Project, Render
+from .strict_json import JsonBudget, parse_json
+from .wkt_geometry import GeometryReader
 
 MAX_MEMBERS = 5_000
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -32,6 +39,16 @@ MANIFEST, LAYOUT, SETTINGS, SCHEDULE, THUMBNAIL = (
 RENDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MANIFEST_FIELDS = {"format_version", "app", "app_version", "created", "modified", "renders"}
 RENDER_FIELDS = {"id", "created", "parameters", "layout"}
+#: What reading a member can raise, whatever codec stored it (deflate, bzip2, LZMA, zstd, ...).
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, NotImplementedError, RuntimeError,
+    ValueError, struct.error, IndexError, KeyError, TypeError)
+try:  # Python 3.14+: zip members stored with Zstandard
+    from compression.zstd import ZstdError
+
+    _READ_ERRORS += (ZstdError,)
+except ImportError:
+    pass
 
 
 def _unsafe_name(name: str) -> str | None:
@@ -53,6 +70,7 @@ class _Archive:
 
     def __init__(self, zf: zipfile.ZipFile, label: str) -> None:
         self.zf, self.label, self.total = zf, label, 0
+        self.budget = JsonBudget()
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise ProjectFileError(label, "archive", f"{len(infos)} members, more than the limit of {MAX_MEMBERS}")
@@ -82,7 +100,7 @@ class _Archive:
         try:
             with self.zf.open(self.infos[name]) as f:
                 data = f.read(MAX_MEMBER_BYTES + 1)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as e:
+        except _READ_ERRORS as e:
             raise ProjectFileError(self.label, name, f"cannot be read ({str(e)[:120] or type(e).__name__})") from None
         if len(data) > MAX_MEMBER_BYTES:
             raise ProjectFileError(self.label, name, f"inflates to more than the limit of {MAX_MEMBER_BYTES} bytes")
@@ -93,9 +111,9 @@ class _Archive:
 
     def json(self, name: str) -> Any:
         try:
-            return parse_json(self.read(name))
+            return parse_json(self.read(name), self.budget)
         except FieldError as e:
-            raise ProjectFileError(self.label, name, e.problem) from None
+            raise ProjectFileError(self.label, name, str(e)) from None
 
 
 def _field(label: str, member: str, fn, *args):
@@ -127,7 +145,7 @@ def _manifest(m: Any) -> dict:
     return m
 
 
-def _render(meta: Any, rid: str, png: bytes) -> Render:
+def _render(meta: Any, rid: str, png: bytes, snapshots: GeometryReader) -> Render:
     meta = require_object(meta, "")
     reject_unknown(meta, RENDER_FIELDS, "")
     if get(meta, "id", str, "") != rid:
@@ -135,12 +153,14 @@ def _render(meta: Any, rid: str, png: bytes) -> Render:
     created = get_timestamp(meta, "created", "", "")
     parameters = require_object(get(meta, "parameters", dict, ""), "parameters")
     snapshot = get(meta, "layout", dict, "")
-    layout_from_dict(snapshot, "layout")  # validated; kept as stored
+    layout_from_dict(snapshot, "layout", snapshots)  # fields checked, geometry text too; kept as stored
     return Render(png, parameters, snapshot, created, rid)
 
 
 def _open_zip(path: Path, label: str) -> zipfile.ZipFile:
     if not path.exists():
+        if path.is_symlink():
+            raise ProjectFileError(label, "", "no such file (a symbolic link that leads nowhere, or in a loop)")
         raise ProjectFileError(label, "", "no such file")
     if not path.is_file():
         raise ProjectFileError(label, "", "not a file")
@@ -148,8 +168,8 @@ def _open_zip(path: Path, label: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile:
         raise ProjectFileError(label, "", "not an AST Studio project (not a zip archive, or a damaged one)") from None
-    except (OSError, ValueError, EOFError, NotImplementedError) as e:
-        raise ProjectFileError(label, "", f"cannot be opened ({str(e)[:120]})") from None
+    except _READ_ERRORS as e:
+        raise ProjectFileError(label, "", f"cannot be opened ({str(e)[:120] or type(e).__name__})") from None
 
 
 def load_project(path: str | Path) -> Project:
@@ -176,17 +196,18 @@ def load_project(path: str | Path) -> Project:
         except MigrationError as e:
             raise ProjectFileError(label, f"{MANIFEST}: format_version", str(e)) from None
 
-        layout = _field(label, LAYOUT, layout_from_dict, parts["layout"])
+        layout = _field(label, LAYOUT, layout_from_dict, parts["layout"], "", GeometryReader())
         settings = _field(label, SETTINGS, require_object, parts["settings"], "")
         schedule = parts["schedule"]
         if schedule is not None:
             _field(label, SCHEDULE, require_object, schedule, "")
         renders = []
+        snapshots = GeometryReader(text_only=True)  # parsed in full when a render's layout is used
         for rid, meta, png in parts["renders"]:
-            _field(label, f"renders/{rid}.png", images.check_png, png)
-            renders.append(_field(label, f"renders/{rid}.json", _render, meta, rid, png))
+            _field(label, f"renders/{rid}.png", images.check_png_structure, png)
+            renders.append(_field(label, f"renders/{rid}.json", _render, meta, rid, png, snapshots))
         if THUMBNAIL in ar:
-            _field(label, THUMBNAIL, images.check_png, ar.read(THUMBNAIL))
+            _field(label, THUMBNAIL, images.check_png_structure, ar.read(THUMBNAIL))
         m = parts["manifest"]
         return Project(layout, settings, schedule, renders, m.get("created", ""), m.get("modified", ""))
 

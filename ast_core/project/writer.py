@@ -1,14 +1,14 @@
 """Writing ``.astproj`` files atomically, keeping the previous version as ``PATH.bak``.
 
-The archive is built in memory first (so an unserialisable setting is refused before
-anything touches the disk), written to a temporary file in the target's folder,
-flushed and fsync'ed, then moved over the target with ``os.replace``. A crash at any
-point leaves either the old file or the new one, never a mix.
+The archive is built in memory first (so an unserialisable setting, or anything the
+reader would refuse, is refused before anything touches the disk), written to a
+temporary file in the target's folder, flushed and fsync'ed, then moved over the target
+with ``os.replace``. A crash at any point leaves either the old file or the new one,
+never a mix; a failed write raises an OSError that names the file being saved.
 """
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -20,13 +20,14 @@ from PIL import Image
 
 from .. import __version__
 from . import images
-from .errors import ProjectFileError
-from .fields import dump_json
-from .layout_json import layout_to_dict
+from .errors import FieldError, ProjectFileError
+from .layout_json import layout_from_dict, layout_to_dict
 from .migrations import FORMAT_VERSION
 from .model import Project
-from .reader import LAYOUT, MANIFEST, RENDER_ID, SCHEDULE, SETTINGS, THUMBNAIL
+from .reader import LAYOUT, MANIFEST, MAX_RENDERS, RENDER_ID, SCHEDULE, SETTINGS, THUMBNAIL
+from .strict_json import JsonBudget, dump_json, parse_json
 from .thumbnail import fit, layout_thumbnail
+from .wkt_geometry import GeometryReader
 
 BACKUP_SUFFIX = ".bak"
 _TEMP_SUFFIX = ".saving"
@@ -54,6 +55,8 @@ def build_archive(project: Project, label: str, thumbnail: Image.Image | None, c
         raise ProjectFileError(label, SETTINGS, "settings must be a dict")
     if project.schedule is not None and not isinstance(project.schedule, dict):
         raise ProjectFileError(label, SCHEDULE, "schedule must be a dict or None")
+    if len(project.renders) > MAX_RENDERS:
+        raise ProjectFileError(label, "renders", f"more than {MAX_RENDERS} renders")
     members: list[tuple[str, bytes, int]] = []
     ids = []
     for i, r in enumerate(project.renders):
@@ -91,10 +94,20 @@ def build_archive(project: Project, label: str, thumbnail: Image.Image | None, c
         if thumbnail is None:
             thumbnail = layout_thumbnail(project.layout)
     head.append((THUMBNAIL, images.encode_png(fit(thumbnail)), zipfile.ZIP_STORED))
-    # Round-trip the JSON through the parser now: a value json.dumps accepts but the
-    # reader would refuse (e.g. a non-string key turned into a string) is caught here.
-    for name, data, _ in head[:3]:
-        json.loads(data)
+    # Read the JSON back now, as the reader will: a value json.dumps accepts but the reader
+    # would refuse (a non-string key turned into a string, nesting or size past the limits,
+    # a layout past the geometry limits) is refused here, before the file is touched.
+    budget, snapshots = JsonBudget(), GeometryReader(text_only=True)
+    for name, data, _ in head + members:
+        if name.endswith(".json"):
+            try:
+                value = parse_json(data, budget)
+                if name == LAYOUT:
+                    layout_from_dict(value)
+                elif name.startswith("renders/"):
+                    layout_from_dict(value["layout"], "layout", snapshots)
+            except FieldError as e:
+                raise ProjectFileError(label, name, f"would not read back ({e})") from None
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data, method in head + members:
@@ -167,6 +180,17 @@ def save_project(
     modified = modified or now_iso()
     created = project.created or modified
     data = build_archive(project, label, thumbnail, created, modified)
+    try:
+        _write(path, data, keep_backup)
+    except OSError as e:
+        # Name the file being saved (the failing call named a temp file, or none).
+        if e.errno is None:
+            raise OSError(f"{e}: {path}") from e
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
+    project.created, project.modified = created, modified
+
+
+def _write(path: Path, data: bytes, keep_backup: bool) -> None:
     _remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     try:
@@ -183,7 +207,6 @@ def save_project(
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
-    project.created, project.modified = created, modified
 
 
 def _umask() -> int:

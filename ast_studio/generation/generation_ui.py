@@ -146,7 +146,10 @@ class GenerationUi(QObject):
         from PySide6.QtGui import QImage
 
         image = QImage.fromData(render.image_png, "PNG")
-        self.preview.show_image(image, layout, "Render · " + history.short_summary(render))
+        caption = "Render · " + history.short_summary(render)
+        if image.isNull():  # a damaged project file: its image does not decode
+            image, caption = None, caption + " · the image cannot be decoded"
+        self.preview.show_image(image, layout, caption)
         self.preview.caption.setToolTip(history.summary(render))
 
     # ------------------------------------------------------------------ events

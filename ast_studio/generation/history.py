@@ -7,6 +7,10 @@ and a snapshot of the layout. ``parameters`` holds::
      "render_settings": {steps, guidance, seed, seed_mode, method}, # the panel's settings
      "schedule": {...} | None, "model": {...}, "metadata": {...},   # engine metadata
      "seconds": 1.2, "warnings": [...]}
+
+A project file may hold anything JSON there (an older version, another tool, a damaged
+file), so everything read back from ``parameters`` is checked for its type here, and an
+image that does not decode raises :class:`RenderImageError` when it is exported.
 """
 from __future__ import annotations
 
@@ -26,6 +30,26 @@ from .render_settings import RenderSettings, render_settings_from_project
 
 #: PNG text chunk keys written on export (the engine's one metadata format).
 PNG_KEYS = ("Software", METADATA_KEY, LAYOUT_KEY)
+
+
+class RenderImageError(ValueError):
+    """The render's image cannot be decoded (a damaged project file); the message says why."""
+
+
+def _object(value: Any) -> dict:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, default: str = "?") -> str:
+    """A short display text for a stored value of any type."""
+    if value is None or isinstance(value, (dict, list)):
+        return default
+    return str(value)[:40]
+
+
+def _parameters(render: Render, key: str) -> dict:
+    return _object(_object(render.parameters).get(key))
 
 
 def json_safe(value: Any) -> Any:
@@ -79,9 +103,8 @@ def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
 
 def render_settings_of(render: Render) -> RenderSettings:
     """The panel settings a render was made with, seed fixed to the seed it used."""
-    params = render.parameters or {}
-    stored = params.get("render_settings") or {}
-    engine = params.get("settings") or {}
+    stored = _parameters(render, "render_settings")
+    engine = _parameters(render, "settings")
     merged = {**{k: engine[k] for k in ("steps", "guidance", "seed", "method") if k in engine}, **stored}
     settings = render_settings_from_project({"generation": merged})
     seed = engine.get("seed", settings.seed)
@@ -91,7 +114,18 @@ def render_settings_of(render: Render) -> RenderSettings:
 
 
 def schedule_of(render: Render) -> dict | None:
-    return (render.parameters or {}).get("schedule")
+    """The schedule the render used (None: the model's default). Raises ValueError when the
+    stored one is not a JSON object."""
+    schedule = _object(render.parameters).get("schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        raise ValueError(f"its schedule is {type(schedule).__name__}, not an object")
+    return schedule
+
+
+def seed_of(render: Render) -> Any:
+    """The seed the render used, or "" when none is recorded."""
+    seed = _parameters(render, "settings").get("seed", "")
+    return seed if isinstance(seed, (int, float, str)) and not isinstance(seed, bool) else ""
 
 
 def layout_of(render: Render):
@@ -100,29 +134,32 @@ def layout_of(render: Render):
 
 def summary(render: Render) -> str:
     """One line for a tooltip or caption: size, steps, guidance, seed, method, model."""
-    p = render.parameters or {}
-    s = p.get("settings") or {}
-    model = (p.get("model") or {}).get("model", "?")
+    s = _parameters(render, "settings")
+    model = _text(_parameters(render, "model").get("model"))
     method = "AST" if s.get("method") == "ast" else "no AST" if s.get("method") == "none" else "?"
-    return (f"{s.get('width', '?')}×{s.get('height', '?')} · {s.get('steps', '?')} steps · "
-            f"guidance {s.get('guidance', '?')} · seed {s.get('seed', '?')} · {method} · {model}")
+    return (f"{_text(s.get('width'))}×{_text(s.get('height'))} · {_text(s.get('steps'))} steps · "
+            f"guidance {_text(s.get('guidance'))} · seed {_text(s.get('seed'))} · {method} · {model}")
 
 
 def short_summary(render: Render) -> str:
     """Seed, steps and method: what tells two renders of one layout apart."""
-    s = (render.parameters or {}).get("settings") or {}
+    s = _parameters(render, "settings")
     method = "AST" if s.get("method") == "ast" else "no AST"
-    return f"seed {s.get('seed', '?')} · {s.get('steps', '?')} steps · {method}"
+    return f"seed {_text(s.get('seed'))} · {_text(s.get('steps'))} steps · {method}"
 
 
 def png_with_metadata(render: Render) -> bytes:
-    """The render's image as PNG with the engine's metadata (as ``ast-studio render`` writes it)."""
-    from PIL import Image
+    """The render's image as PNG with the engine's metadata (as ``ast-studio render`` writes it).
 
-    image = Image.open(io.BytesIO(render.image_png), formats=["PNG"])
-    image.load()
-    params = render.parameters or {}
-    metadata = params.get("metadata") if isinstance(params.get("metadata"), dict) else {}
+    Raises :class:`RenderImageError` when the image does not decode."""
+    from ast_core.project.images import decode_png
+
+    try:
+        image = decode_png(bytes(render.image_png))
+    except ValueError as e:
+        raise RenderImageError(f"the render's image cannot be decoded ({e})") from None
+    params = _object(render.parameters)
+    metadata = _object(params.get("metadata"))
     metadata = {**metadata, "layout": render.layout}
     for key in ("settings", "schedule", "warnings"):  # what the history keeps beside the engine's record
         if metadata.get(key) is None and params.get(key) is not None:
@@ -131,14 +168,20 @@ def png_with_metadata(render: Render) -> bytes:
 
 
 def export_png(render: Render, path: str | Path) -> Path:
-    """Write the render to ``path`` (a .png) with its metadata; returns the path written."""
+    """Write the render to ``path`` (a .png) with its metadata; returns the path written.
+
+    Raises OSError (disk) or :class:`RenderImageError` (an image that does not decode)."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         path = path.with_suffix(path.suffix + ".png") if path.suffix else path.with_suffix(".png")
     data = png_with_metadata(render)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

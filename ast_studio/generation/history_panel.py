@@ -3,12 +3,16 @@
 Click a thumbnail to view it in the preview pane; the buttons restore its parameters
 (generation settings + schedule, optionally the layout it was made from), export it as a
 PNG with its metadata, or delete it (undoable). The strip follows ``document.renders``.
+
+Thumbnails are decoded after the strip is shown, one per turn of the event loop, and kept:
+opening a project with many large renders does not wait for their pixels, and an image
+that does not decode shows as a grey square.
 """
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -32,12 +36,17 @@ THUMB = 96
 ROLE_ID = Qt.ItemDataRole.UserRole
 
 
+def placeholder(size: int = THUMB) -> QPixmap:
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.darkGray)
+    return pix
+
+
 def thumbnail(png: bytes, size: int = THUMB) -> QPixmap:
+    """The PNG scaled to fit ``size``; a grey square when it does not decode."""
     image = QImage.fromData(png, "PNG")
     if image.isNull():
-        pix = QPixmap(size, size)
-        pix.fill(Qt.GlobalColor.darkGray)
-        return pix
+        return placeholder(size)
     return QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                                           Qt.TransformationMode.SmoothTransformation))
 
@@ -51,6 +60,13 @@ class HistoryPanel(QWidget):
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self._icons: dict[tuple[str, int], QIcon] = {}  # (render id, id of its PNG bytes) -> thumbnail
+        self._pending: list = []  # renders whose thumbnail is still to be decoded
+        self._items: dict[str, QListWidgetItem] = {}  # render id -> its item in the strip
+        self._decode_timer = QTimer(self)
+        self._decode_timer.setSingleShot(True)
+        self._decode_timer.setInterval(0)
+        self._decode_timer.timeout.connect(self._decode_next)
         self.strip = QListWidget()
         self.strip.setViewMode(QListView.ViewMode.IconMode)
         self.strip.setFlow(QListView.Flow.LeftToRight)
@@ -105,10 +121,16 @@ class HistoryPanel(QWidget):
         selected = self.selected_id()
         self.strip.blockSignals(True)
         self.strip.clear()
+        keys = {self._key(r) for r in self.document.renders}
+        self._icons = {k: v for k, v in self._icons.items() if k in keys}
+        self._pending = [r for r in self.document.renders if self._key(r) not in self._icons]
+        waiting = QIcon(placeholder())
+        self._items = {}
         for render in reversed(self.document.renders):  # newest first
-            seed = (render.parameters or {}).get("settings", {}).get("seed", "")
-            item = QListWidgetItem(QIcon(thumbnail(render.image_png)), f"seed {seed}" if seed != "" else "")
+            seed = history.seed_of(render)
+            item = QListWidgetItem(self._icons.get(self._key(render), waiting), f"seed {seed}" if seed != "" else "")
             item.setData(ROLE_ID, render.id)
+            self._items[render.id] = item
             item.setToolTip(history.summary(render) + (f"\n{render.created}" if render.created else ""))
             self.strip.addItem(item)
             if render.id == selected:
@@ -117,6 +139,29 @@ class HistoryPanel(QWidget):
         self.empty.setVisible(not self.document.renders)
         self.strip.setVisible(bool(self.document.renders))
         self._update_buttons()
+        if self._pending:
+            self._decode_timer.start()
+
+    @staticmethod
+    def _key(render) -> tuple[str, int]:
+        return render.id, id(render.image_png)
+
+    def _decode_next(self) -> None:
+        """Decode one waiting thumbnail, then come back for the next on the next turn."""
+        if not self._pending:
+            return
+        render = self._pending.pop()  # the newest first: it is the leftmost
+        icon = self._icons[self._key(render)] = QIcon(thumbnail(render.image_png))
+        item = self._items.get(render.id)
+        if item is not None:
+            item.setIcon(icon)
+        if self._pending:
+            self._decode_timer.start()
+
+    def decode_thumbnails(self) -> None:
+        """Decode every waiting thumbnail now (tests; a screenshot)."""
+        while self._pending:
+            self._decode_next()
 
     def _update_buttons(self) -> None:
         render = self.selected_render()
@@ -160,11 +205,15 @@ class HistoryPanel(QWidget):
         except ValueError as e:
             self.message.emit(f"This render's layout snapshot cannot be read: {e}")
             return False
+        try:
+            schedule = history.schedule_of(render)
+        except ValueError as e:
+            self.message.emit(f"This render's schedule cannot be read: {e}")
+            return False
         commands = []
         cmd = restore_settings_command(doc, history.render_settings_of(render))
         if cmd is not None:
             commands.append(cmd)
-        schedule = history.schedule_of(render)
         if schedule != doc.schedule:
             commands.append(SetSchedule(doc, doc.schedule, schedule, "Restore schedule"))
         if layout is not None and not layout.same_as(doc.layout):
@@ -197,6 +246,9 @@ class HistoryPanel(QWidget):
             written = history.export_png(render, path)
         except OSError as e:
             self.message.emit(f"Could not export the PNG to {path}: {e.strerror or e}")
+            return None
+        except history.RenderImageError as e:
+            self.message.emit(f"Could not export the PNG to {path}: {e}")
             return None
         self.message.emit(f"Exported {written}")
         return str(written)

@@ -169,7 +169,7 @@ def test_bad_manifest(good, case):
     ("layout.json", b"{\"width\": 5", "layout.json: not valid JSON"),
     ("manifest.json", b"[]", "manifest.json: must be a JSON object"),
     ("renders/r1.png", b"GIF89a....", "renders/r1.png: not a PNG"),
-    ("renders/r1.png", png_bytes()[:40], "renders/r1.png: PNG image does not decode"),
+    ("renders/r1.png", png_bytes()[:40], "renders/r1.png: PNG image is cut short"),
     ("renders/r1.json", b"{\"id\": \"r2\", \"parameters\": {}, \"layout\": {}}", "must match the file name"),
     ("renders/r1.json", b"{\"id\": \"r1\", \"parameters\": [], \"layout\": {}}", "parameters: must be an object"),
     ("renders/r1.json", b"{\"id\": \"r1\", \"parameters\": {}, \"layout\": {}}", "layout.width: missing"),

@@ -58,7 +58,7 @@ def layouts(draw):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(layout=layouts(), data=st.dictionaries(texts, st.integers() | texts | st.booleans(), max_size=4))
+@given(layout=layouts(), data=st.dictionaries(texts, st.integers(-2**64, 2**64) | texts | st.booleans(), max_size=4))
 def test_generated_layouts_survive_save_and_load(tmp_path, layout, data):
     path = tmp_path / "p.astproj"
     save_project(Project(layout, settings=data), path)

@@ -142,6 +142,24 @@ def test_unknown_pipeline_class_is_named(exported, tmp_path):
         load_model(str(other))
 
 
+@pytest.mark.parametrize("config,text", [("transformer/config.json", "[]"), ("vae/config.json", '"tiny"'),
+                                         ("scheduler/scheduler_config.json", "{"),
+                                         ("transformer/config.json", '{"joint_attention_dim": "wide"}')])
+def test_a_config_that_is_not_an_object_is_one_clear_error(exported, tmp_path, config, text):
+    """Given a config that is not an object, diffusers would look for a model of that name on the hub."""
+    bad = tmp_path / "bad"
+    shutil.copytree(exported, bad)
+    (bad / config).write_text(text)
+    (bad / "ast_studio_model.json").unlink()  # the family then comes from the transformer config
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FutureWarning or hub message on the way
+        with pytest.raises(ModelLoadError) as e:
+            load_model(str(bad))
+    assert str(e.value).startswith(str(bad / config.split("/")[0])) and "\n" not in str(e.value)
+
+
 def test_corrupt_weights(exported, tmp_path):
     bad = tmp_path / "bad"
     shutil.copytree(exported, bad)

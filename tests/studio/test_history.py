@@ -172,3 +172,65 @@ def test_view_render_shows_it_in_the_preview(qtbot, doc, tmp_path):
     assert "seed 5" in ui.preview.caption.text()
     assert ui.preview.view.layout_snapshot.instances[0].name == "cat"
     ui.close()
+
+
+@pytest.mark.parametrize("key,value", [("model", "tiny-flux"), ("model", ["x"]), ("settings", ["seed", 3]),
+                                       ("settings", {"seed": {"deep": 1}, "method": ["ast"]}), ("render_settings", 5),
+                                       ("schedule", "fast"), ("metadata", None)])
+def test_parameters_of_any_type_are_shown_and_restore_says_what_it_cannot_read(panel, doc, key, value):
+    """A project file may hold anything JSON there (issue 17: a string model broke the panel)."""
+    add(doc, finished(3))
+    doc.renders[0].parameters[key] = value
+    panel.refresh()
+    panel.strip.setCurrentRow(0)
+    assert "steps" in panel.info.text() and panel.strip.count() == 1
+    assert history.summary(doc.renders[0]) and history.short_summary(doc.renders[0])
+    messages = []
+    panel.message.connect(messages.append)
+    restored = panel.restore_selected()
+    if key == "schedule":
+        assert not restored and "schedule cannot be read" in messages[-1] and doc.undo_stack.count() == 0
+    else:
+        assert restored
+
+
+def test_an_image_that_does_not_decode_shows_grey_and_export_says_why(qtbot, panel, doc, tmp_path):
+    add(doc, finished(3))
+    doc.renders[0].image_png = doc.renders[0].image_png[:60] + bytes(200)
+    panel.refresh()
+    panel.decode_thumbnails()
+    assert not panel.strip.item(0).icon().isNull()
+    panel.strip.setCurrentRow(0)
+    messages = []
+    panel.message.connect(messages.append)
+    assert panel.export_selected(tmp_path / "x.png") is None
+    assert "cannot be decoded" in messages[-1] and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_thumbnails_are_decoded_after_the_strip_shows_and_only_once(qtbot, panel, doc, monkeypatch):
+    import ast_studio.generation.history_panel as history_panel
+
+    decoded = []
+    real = history_panel.thumbnail
+    monkeypatch.setattr(history_panel, "thumbnail", lambda png, *a: decoded.append(png) or real(png, *a))
+    add(doc, finished(1), finished(2))
+    assert panel.strip.count() == 2 and decoded == []  # shown at once, pixels later
+    qtbot.waitUntil(lambda: len(decoded) == 2)
+    assert decoded[0] is doc.renders[1].image_png  # the newest (leftmost) first
+    add(doc, finished(3))
+    qtbot.waitUntil(lambda: len(decoded) == 3)
+    qtbot.wait(20)
+    assert len(decoded) == 3  # the two already decoded are kept
+
+
+def test_viewing_a_render_that_does_not_decode_says_so(qtbot, doc, tmp_path):
+    from ast_studio.generation.generation_ui import GenerationUi
+
+    QStandardPaths.setTestModeEnabled(True)
+    ui = GenerationUi(doc, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(ui.preview)
+    add(doc, finished(5))
+    doc.renders[0].image_png = b"\x89PNG\r\n\x1a\n" + bytes(40)
+    ui.view_render(doc.renders[0])
+    assert ui.preview.view.image is None and "cannot be decoded" in ui.preview.caption.text()
+    ui.close()

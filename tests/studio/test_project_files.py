@@ -75,6 +75,28 @@ def test_bad_file_from_the_menu_shows_its_error_and_keeps_the_document(window, t
     assert doc.path is None
 
 
+def test_a_failed_save_names_the_file(window, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import ast_core.project.writer as writer
+
+    draw_two(window)
+    target = tmp_path / "full.astproj"
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append((title, text)))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), PROJECT_FILTER))
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer.os, "fsync", full_disk)
+    window.actions_by_name["save"].trigger()
+    assert shown == [("Cannot save project", f"{target}: No space left on device")]
+    assert window.document.is_modified and window.document.path is None
+    assert not [p for p in os.listdir(tmp_path) if p.startswith((".full", "full"))]
+
+
 def test_closing_with_unsaved_changes_asks(window, tmp_path, monkeypatch):
     draw_two(window)
     answers = []
