@@ -5,14 +5,20 @@ content in place (``load``/``reset``), so views subscribed to ``document.layout.
 and to the Qt signals below stay connected.
 
 * ``layout`` -- the :class:`ast_core.document.Layout` (edited only through undo commands);
-* ``settings`` / ``schedule`` / ``renders`` -- the project's other parts, kept as loaded;
-  a panel that changes them calls :meth:`set_part` (or pushes a command that does);
+* ``settings`` -- the live :class:`ast_core.project.ProjectSettings` (generation settings,
+  LoRAs, method parameters): commands call its setters, it announces its own changes and the
+  document passes them on as ``part_changed("settings")``;
+* ``schedule`` -- the project's :class:`ast_core.schedule.Schedule`, or None for the model
+  family's default (:meth:`set_schedule`; a stored schedule this version cannot read stays in
+  ``unread_schedule`` with ``schedule_problem`` until a new one replaces it);
+* ``renders`` -- the render history (:meth:`set_renders`);
 * ``undo_stack`` -- every edit; ``is_modified`` is ``not undo_stack.isClean()`` or a
   change made outside the stack (a new render, a recovered document).
 """
 from __future__ import annotations
 
 import copy
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +26,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from ast_core.document import Layout
+from ast_core.project import ProjectSettings
+from ast_core.schedule import Schedule
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "AST Studio"
 PARTS = ("settings", "schedule", "renders")
@@ -40,8 +50,11 @@ class Document(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.layout = Layout()
-        self.settings: dict[str, Any] = {}
-        self.schedule: dict[str, Any] | None = None
+        self.settings = ProjectSettings()
+        self.settings.changed.connect(lambda _part: self.part_changed.emit("settings"))
+        self.schedule: Schedule | None = None
+        self.unread_schedule: dict[str, Any] | None = None
+        self.schedule_problem = ""
         self.renders: list = []
         self.created = ""
         self.path: Path | None = None
@@ -123,32 +136,47 @@ class Document(QObject):
                 self.select(None)
 
     # ---------------------------------------------------------- other parts
-    def set_part(self, name: str, value: Any) -> None:
-        """Replace ``settings``, ``schedule`` or ``renders`` (not undoable: marks modified)."""
-        if name not in PARTS:
-            raise ValueError(f"unknown project part {name!r}; expected one of {PARTS}")
-        setattr(self, name, value)
+    def set_schedule(self, schedule: Schedule | None) -> None:
+        """The project's schedule (a copy is kept; None = the model family's default).
+
+        Undo commands call this (``ast_studio.schedule.commands.SetSchedule``); it replaces a
+        stored schedule that could not be read."""
+        if schedule is not None and not isinstance(schedule, Schedule):
+            raise ValueError(f"schedule: expected a Schedule or None, got {schedule!r}")
+        self.schedule = None if schedule is None else schedule.copy()
+        self.unread_schedule, self.schedule_problem = None, ""
+        self.part_changed.emit("schedule")
+
+    def set_renders(self, renders: list) -> None:
+        """Replace the render history (not undoable: marks modified)."""
+        self.renders = list(renders)
         self.mark_modified()
-        self.part_changed.emit(name)
+        self.part_changed.emit("renders")
 
     # ----------------------------------------------------------- whole content
     def reset(self, layout: Layout | None = None) -> None:
         """A new, untitled document (optionally starting from ``layout``)."""
-        self._replace(layout or Layout(), {}, None, [], "", None)
+        from ast_core.project import Project
+
+        self._replace(Project(layout or Layout()), None)
 
     def load(self, project, path: Path | None, modified: bool = False) -> None:
         """Take over a loaded :class:`ast_core.project.Project` read from ``path``."""
-        self._replace(project.layout, dict(project.settings or {}),
-                      copy.deepcopy(project.schedule), list(project.renders or []),
-                      getattr(project, "created", "") or "", path)
+        for warning in project.settings.warnings:
+            log.warning("%s: settings: %s", path or "project", warning)
+        self._replace(project, path)
         if modified:
             self.mark_modified()
 
-    def _replace(self, layout, settings, schedule, renders, created, path) -> None:
+    def _replace(self, project, path) -> None:
         self.select(None)
         self.undo_stack.clear()
-        self.layout.replace_all(layout)
-        self.settings, self.schedule, self.renders, self.created = settings, schedule, renders, created
+        self.layout.replace_all(project.layout)
+        self.settings.assign(project.settings)
+        self.schedule = None if project.schedule is None else project.schedule.copy()
+        self.unread_schedule = copy.deepcopy(project.unread_schedule)
+        self.schedule_problem = project.schedule_problem
+        self.renders, self.created = list(project.renders or []), getattr(project, "created", "") or ""
         self.untitled_name = "Untitled"
         self._dirty_outside_stack = False
         self.undo_stack.setClean()
@@ -165,8 +193,10 @@ class Document(QObject):
 
         return Project(
             layout=self.layout.copy(),
-            settings=copy.deepcopy(self.settings),
-            schedule=copy.deepcopy(self.schedule),
+            settings=self.settings.copy(),
+            schedule=None if self.schedule is None else self.schedule.copy(),
             renders=list(self.renders),
             created=self.created,
+            unread_schedule=copy.deepcopy(self.unread_schedule),
+            schedule_problem=self.schedule_problem,
         )

@@ -31,10 +31,7 @@ def export_sketch(window) -> list[Path]:
         return []
     png = Path(path) if path.lower().endswith(".png") else Path(path + ".png")
     sketch = render_sketch(window.document.layout, png_name=png.name)
-    generation = window.document.settings.get("generation")
-    seed = generation.get("seed") if isinstance(generation, dict) else None
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        sketch.prompts["seed"] = seed  # as `ast-studio export-sketch` does
+    sketch.prompts["seed"] = window.document.settings.generation.seed  # as `ast-studio export-sketch` does
     try:
         sketch.image.save(png)
         png.with_suffix(".json").write_text(json.dumps(sketch.prompts, indent=2, ensure_ascii=False) + "\n",

@@ -150,8 +150,9 @@ class ProjectFiles(QObject):
         self.document.set_untitled_name(Path(source).stem)
         project_settings = imported.project_settings()
         if project_settings:
-            self.document.settings = project_settings
-            self.document.part_changed.emit("settings")
+            from ast_core.project import ProjectSettings
+
+            self.document.settings.assign(ProjectSettings.from_dict(project_settings))
         self.document.mark_modified()
         self.window.autosave.discard()
         missing = self.document.layout.instances_missing_from_base_prompt()

@@ -118,10 +118,7 @@ def cmd_export_sketch(args) -> int:
     json_out = check_new_file(out.with_suffix(".json"), args.force, [args.project])
     project = _load(args.project)
     sketch = render_sketch(project.layout, out.name)
-    generation = project.settings.get("generation")
-    seed = generation.get("seed") if isinstance(generation, dict) else project.settings.get("seed")
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        sketch.prompts["seed"] = seed
+    sketch.prompts["seed"] = project.settings.generation.seed
     warn("export-sketch", sketch.warnings)
     _write_all({out: _png(sketch.image),
                 json_out: (json.dumps(sketch.prompts, indent=2, ensure_ascii=False) + "\n").encode()})

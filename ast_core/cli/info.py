@@ -78,6 +78,9 @@ def cmd_info(args) -> int:
     except ProjectFileError as e:
         raise CommandError(str(e)) from None
     s = summary(project.layout)
+    s["warnings"] += [f"settings: {w}" for w in project.settings.warnings]
+    if project.schedule_problem:
+        s["warnings"].append(f"schedule: cannot be read ({project.schedule_problem}); kept as it is")
     if args.json:
         s.update(file=args.project, created=project.created, modified=project.modified, renders=len(project.renders))
         print(json.dumps(s, indent=2, ensure_ascii=False))
@@ -96,7 +99,7 @@ def cmd_info(args) -> int:
     if s["warnings"]:
         print("warnings:")
         for w in s["warnings"]:
-            print(f"  - {w}")
+            print(f"  - {_shown(w)}")
     return 0
 
 

@@ -25,28 +25,21 @@ def _warn(messages) -> None:
         print(f"ast-studio render: warning: {m}", file=sys.stderr)
 
 
-def _project_generation(settings: dict) -> dict:
-    """Steps/guidance/seed/method stored by the studio under settings["generation"] (bad values ignored)."""
-    g = settings.get("generation") if isinstance(settings, dict) else None
-    out = {}
-    if isinstance(g, dict):
-        for key, kind in (("steps", int), ("guidance", (int, float)), ("seed", int), ("method", str)):
-            v = g.get(key)
-            if isinstance(v, kind) and not isinstance(v, bool):
-                out[key] = float(v) if key == "guidance" else v
-    if isinstance(settings, dict) and isinstance(settings.get("seed"), int) and "seed" not in out:
-        out["seed"] = settings["seed"]  # importers store the seed at the top level
-    return out
+def _project_generation(generation) -> dict:
+    """The engine settings a project's RenderSettings give (None = the model's default)."""
+    values = {"steps": generation.steps, "guidance": generation.guidance, "seed": generation.seed,
+              "method": generation.method}
+    return {k: v for k, v in values.items() if v is not None}
 
 
-def model_options(args, project_settings: dict):
+def model_options(args, project_settings):
     """(ModelOptions, hint on failure): ``--model`` when given, else the model configured in the
     studio's Model settings, else the default built-in model (with a one-line note); each flag
     given overrides that choice's option; LoRAs: ``--lora`` flags, else the project's list."""
     from dataclasses import replace
 
     from ..models.configuration import configuration_path, configured_model
-    from ..models.options import ModelOptions, OptionError, loras_from_settings, parse_lora
+    from ..models.options import ModelOptions, OptionError, parse_lora
 
     if args.model is not None:
         chosen = ModelOptions(source=args.model)
@@ -68,7 +61,7 @@ def model_options(args, project_settings: dict):
              "offload": offload, "vae_tiling": args.vae_tiling,
              "text_encoders": tuple(args.text_encoder) or None}
     try:
-        loras = tuple(parse_lora(text) for text in args.lora) if args.lora else loras_from_settings(project_settings)
+        loras = tuple(parse_lora(text) for text in args.lora) if args.lora else project_settings.loras
         options = replace(chosen, loras=loras, **{k: v for k, v in given.items() if v is not None})
         return options.validate(), hint
     except OptionError as e:
@@ -104,9 +97,11 @@ def cmd_render(args) -> int:
     from ..out_of_memory import free_memory, is_out_of_memory, out_of_memory_advice
     from ..provenance import save_png
     from ..models import ModelLoadError, load_model
-    from ..schedule import Schedule
 
-    values = _project_generation(project.settings)
+    values = _project_generation(project.settings.generation)
+    if project.schedule_problem:
+        _warn([f"the project's schedule could not be read ({project.schedule_problem}); rendering with the "
+               "model's default schedule"])
     for key in ("steps", "seed", "method", "guidance"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
@@ -114,7 +109,7 @@ def cmd_render(args) -> int:
         values["width"], values["height"] = args.size
     try:
         settings = GenerationSettings(**values).validate()
-        schedule = Schedule.from_dict(project.schedule) if project.schedule else None
+        schedule = project.schedule
     except (SettingsError, ValueError) as e:
         raise CommandError(f"{args.project}: {e}") from None
 

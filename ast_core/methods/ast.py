@@ -18,6 +18,14 @@ def default_schedule(family):
     return preset_schedule(family.default_preset, family.layers)
 
 
+def schedule_on_family(schedule, family):
+    """What a project's schedule (None: the default) becomes on ``family``'s layers: the
+    schedule a render with that family runs (a copy, mapped by relative depth if needed)."""
+    if schedule is None:
+        return default_schedule(family)
+    return schedule.copy() if schedule.structure == family.layers else schedule.for_structure(family.layers)
+
+
 def schedule_for(model, schedule):
     """The schedule of a run on ``model``: the family's preset when None, mapped to its layers."""
     from ..schedule import preset_schedule

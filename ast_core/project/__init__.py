@@ -4,8 +4,8 @@ Layout of the archive (format 1)::
 
     manifest.json        format_version, app, app_version, created, modified, renders (ids, in order)
     layout.json          canvas, prompts, instances bottom-to-top; geometry as WKT
-    settings.json        generation settings (a JSON object owned by the generation panel)
-    schedule.json        the step-layer schedule (JSON object), absent = model default
+    settings.json        generation settings, LoRAs, method parameters (ProjectSettings)
+    schedule.json        the step-layer schedule (Schedule), absent = the model family's default
     renders/<id>.png     one rendered image
     renders/<id>.json    its id, created, parameters and layout snapshot
     thumbnail.png        at most 256x256
@@ -19,9 +19,11 @@ from .layout_json import layout_from_dict, layout_to_dict
 from .migrations import FORMAT_VERSION
 from .model import Project, Render
 from .reader import load_project, read_thumbnail
+from .settings import ProjectSettings, RenderSettings
 from .writer import backup_path, save_project
 
 __all__ = [
-    "FORMAT_VERSION", "FieldError", "Project", "ProjectFileError", "Render", "backup_path", "layout_from_dict", "layout_to_dict",
+    "FORMAT_VERSION", "FieldError", "Project", "ProjectFileError", "ProjectSettings", "Render", "RenderSettings",
+    "backup_path", "layout_from_dict", "layout_to_dict",
     "load_project", "read_thumbnail", "save_project",
 ]

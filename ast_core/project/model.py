@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Layout
+from ..schedule import Schedule
+from .settings import ProjectSettings
 
 
 def new_render_id() -> str:
@@ -31,16 +33,32 @@ class Render:
 
 @dataclass
 class Project:
-    """A document as saved in a ``.astproj`` file.
+    """A document as saved in a ``.astproj`` file, as typed objects.
 
-    ``settings`` and ``schedule`` are JSON objects owned by the generation settings and
-    the schedule model (``schedule=None``: the model family's default schedule).
+    ``settings`` is a :class:`~ast_core.project.settings.ProjectSettings` (a JSON object is
+    accepted and read forgivingly); ``schedule`` a :class:`~ast_core.schedule.Schedule`, or
+    None for the model family's default schedule (a dict is parsed). A stored schedule this
+    version cannot read is kept as it was in ``unread_schedule`` (written back unchanged
+    until a new schedule replaces it), with the reason in ``schedule_problem``.
     ``created``/``modified`` are ISO 8601 times; :func:`save_project` fills them in.
     """
 
     layout: Layout
-    settings: dict[str, Any] = field(default_factory=dict)
-    schedule: dict[str, Any] | None = None
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+    schedule: Schedule | None = None
     renders: list[Render] = field(default_factory=list)
     created: str = ""
     modified: str = ""
+    unread_schedule: dict[str, Any] | None = None
+    schedule_problem: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, ProjectSettings):
+            self.settings = ProjectSettings.from_dict(self.settings if self.settings is not None else {})
+        if isinstance(self.schedule, dict):
+            try:
+                self.schedule = Schedule.from_dict(self.schedule)
+            except ValueError as e:  # kept as it is, as the reader keeps one it cannot read
+                self.unread_schedule, self.schedule, self.schedule_problem = self.schedule, None, str(e)
+        if self.schedule is not None and not isinstance(self.schedule, Schedule):
+            raise ValueError(f"schedule: expected a Schedule, a dict or None, got {type(self.schedule).__name__}")

@@ -26,6 +26,7 @@ from .fields import get, get_timestamp, reject_unknown, require_object
 from .layout_json import layout_from_dict
 from .migrations import MigrationError, migrate
 from .model import Project, Render
+from .settings import ProjectSettings
 from .strict_json import JsonBudget, parse_json
 from .wkt_geometry import GeometryReader
 
@@ -197,10 +198,12 @@ def load_project(path: str | Path) -> Project:
             raise ProjectFileError(label, f"{MANIFEST}: format_version", str(e)) from None
 
         layout = _field(label, LAYOUT, layout_from_dict, parts["layout"], "", GeometryReader())
-        settings = _field(label, SETTINGS, require_object, parts["settings"], "")
+        settings = ProjectSettings.from_dict(_field(label, SETTINGS, require_object, parts["settings"], ""))
         schedule = parts["schedule"]
         if schedule is not None:
             _field(label, SCHEDULE, require_object, schedule, "")
+            # one it cannot read (a newer version's, or edited by hand) is kept as it is: saved
+            # back unchanged until the artist replaces it; the studio says what is wrong with it
         renders = []
         snapshots = GeometryReader(text_only=True)  # parsed in full when a render's layout is used
         for rid, meta, png in parts["renders"]:

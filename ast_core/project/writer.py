@@ -23,8 +23,10 @@ from . import images
 from .errors import FieldError, ProjectFileError
 from .layout_json import layout_from_dict, layout_to_dict
 from .migrations import FORMAT_VERSION
+from ..schedule import Schedule
 from .model import Project
 from .reader import LAYOUT, MANIFEST, MAX_RENDERS, RENDER_ID, SCHEDULE, SETTINGS, THUMBNAIL
+from .settings import ProjectSettings
 from .strict_json import JsonBudget, dump_json, parse_json
 from .thumbnail import fit, layout_thumbnail
 from .wkt_geometry import GeometryReader
@@ -51,10 +53,11 @@ def _json_member(label: str, member: str, value) -> bytes:
 
 def build_archive(project: Project, label: str, thumbnail: Image.Image | None, created: str, modified: str) -> bytes:
     """The whole project file as bytes (nothing is written to disk)."""
-    if not isinstance(project.settings, dict):
-        raise ProjectFileError(label, SETTINGS, "settings must be a dict")
-    if project.schedule is not None and not isinstance(project.schedule, dict):
-        raise ProjectFileError(label, SCHEDULE, "schedule must be a dict or None")
+    if not isinstance(project.settings, ProjectSettings):
+        raise ProjectFileError(label, SETTINGS, "settings must be ProjectSettings")
+    if project.schedule is not None and not isinstance(project.schedule, Schedule):
+        raise ProjectFileError(label, SCHEDULE, "schedule must be a Schedule or None")
+    schedule = project.schedule.to_dict() if project.schedule is not None else project.unread_schedule
     if len(project.renders) > MAX_RENDERS:
         raise ProjectFileError(label, "renders", f"more than {MAX_RENDERS} renders")
     members: list[tuple[str, bytes, int]] = []
@@ -81,10 +84,10 @@ def build_archive(project: Project, label: str, thumbnail: Image.Image | None, c
     head = [
         (MANIFEST, _json_member(label, MANIFEST, manifest), zipfile.ZIP_DEFLATED),
         (LAYOUT, _json_member(label, LAYOUT, layout_to_dict(project.layout)), zipfile.ZIP_DEFLATED),
-        (SETTINGS, _json_member(label, SETTINGS, project.settings), zipfile.ZIP_DEFLATED),
+        (SETTINGS, _json_member(label, SETTINGS, project.settings.to_dict()), zipfile.ZIP_DEFLATED),
     ]
-    if project.schedule is not None:
-        head.append((SCHEDULE, _json_member(label, SCHEDULE, project.schedule), zipfile.ZIP_DEFLATED))
+    if schedule is not None:
+        head.append((SCHEDULE, _json_member(label, SCHEDULE, schedule), zipfile.ZIP_DEFLATED))
     if thumbnail is None:
         if project.renders:
             try:

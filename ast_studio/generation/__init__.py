@@ -6,11 +6,9 @@ Importing this package never imports torch: the engine is loaded on the worker t
 from .events import Cancelled, Error, Finished, GenerationJob, Loading, Started, Step
 from .generation_ui import GenerationUi
 from .model_settings import ModelSettings, load_model_settings, save_model_settings
-from .render_settings import RenderSettings, render_settings_from_project
 from .worker import GenerationRunner, GenerationWorker
 
 __all__ = [
     "Cancelled", "Error", "Finished", "GenerationJob", "GenerationRunner", "GenerationUi", "GenerationWorker",
-    "Loading", "ModelSettings", "RenderSettings", "Started", "Step", "load_model_settings",
-    "render_settings_from_project", "save_model_settings",
+    "Loading", "ModelSettings", "Started", "Step", "load_model_settings", "save_model_settings",
 ]

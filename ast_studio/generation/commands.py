@@ -7,33 +7,31 @@
 * :class:`RemoveRender` deletes a history entry (undo puts it back); :class:`RestoreLayout`
   replaces the layout by a render's snapshot.
 
-New renders join the history outside the undo stack (``document.set_part``): undoing a
+New renders join the history outside the undo stack (``document.set_renders``): undoing a
 canvas edit must never delete a picture.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from ast_core.methods.ast import default_schedule
+from ast_core.methods.ast import schedule_on_family
+from ast_core.project import RenderSettings
 from ast_core.schedule import KINDS, PowerCurve, Schedule
-
-from .render_settings import KEY, RenderSettings, render_settings_from_project
 
 _ID_RENDER_SETTINGS = 2201
 LABELS = {"steps": "steps", "guidance": "guidance", "seed": "seed", "seed_mode": "seed mode", "method": "method"}
 
 
 class SetRenderSettings(QUndoCommand):
-    """Set some fields of the project's generation settings (``settings["generation"]``)."""
+    """Set some fields of the project's generation settings (``document.settings.generation``)."""
 
     def __init__(self, document, changes: dict[str, Any], text: str | None = None) -> None:
         super().__init__(text or "Change " + ", ".join(LABELS.get(k, k) for k in changes))
         self.document = document
-        current = render_settings_from_project(document.settings).to_dict()
+        current = document.settings.generation.to_dict()
         unknown = [k for k in changes if k not in current]
         if unknown:
             raise ValueError(f"generation settings: unknown field(s) {unknown}")
@@ -41,11 +39,8 @@ class SetRenderSettings(QUndoCommand):
         self.old = {k: current[k] for k in changes}
 
     def _apply(self, values: dict[str, Any]) -> None:
-        settings = copy.deepcopy(self.document.settings or {})
-        current = render_settings_from_project(settings).with_changes(**values)
-        settings[KEY] = current.to_dict()
-        self.document.settings = settings
-        self.document.part_changed.emit("settings")
+        settings = self.document.settings
+        settings.set_generation(settings.generation.with_changes(**values))  # it announces the change
 
     def redo(self) -> None:
         self._apply(self.new)
@@ -66,10 +61,8 @@ class SetRenderSettings(QUndoCommand):
 
 
 def current_schedule(document) -> Schedule:
-    """The project's schedule as a model (the configured model's preset when the project has none)."""
-    if document.schedule is None:
-        return default_schedule(_configured_family())
-    return Schedule.from_dict(document.schedule)
+    """The project's schedule on the configured model (its preset when the project has none)."""
+    return schedule_on_family(document.schedule, _configured_family())
 
 
 def _configured_family():
@@ -96,7 +89,7 @@ def schedule_change(document, field: str, value) -> QUndoCommand | None:
     """
     from ast_studio.schedule.commands import SetSchedule
 
-    before = copy.deepcopy(document.schedule)
+    before = document.schedule
     schedule = current_schedule(document)
     if field.startswith("w_") and field[2:] in KINDS:
         kind = field[2:]
@@ -113,12 +106,9 @@ def schedule_change(document, field: str, value) -> QUndoCommand | None:
         text, key = ("Set AST decay" if field == "decay" else "Set AST modulated steps"), ("quick", field)
     else:
         raise ValueError(f"unknown AST quick control {field!r}")
-    after = schedule.to_dict()
-    if before is not None and after == before:
+    if schedule == current_schedule(document):
         return None
-    if before is None and after == default_schedule(_configured_family()).to_dict():
-        return None
-    return SetSchedule(document, before, after, text, merge_key=key)
+    return SetSchedule(document, before, schedule, text, merge_key=key)
 
 
 class RemoveRender(QUndoCommand):
@@ -162,6 +152,6 @@ class RestoreLayout(QUndoCommand):
 
 
 def restore_settings_command(document, settings: RenderSettings) -> SetRenderSettings | None:
-    current = render_settings_from_project(document.settings)
+    current = document.settings.generation
     changes = {k: v for k, v in settings.to_dict().items() if current.to_dict()[k] != v}
     return SetRenderSettings(document, changes, "Restore render settings") if changes else None

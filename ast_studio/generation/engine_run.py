@@ -53,12 +53,10 @@ def check(model: ModelSettings) -> tuple[bool, str]:
 def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel) -> object:
     """Run ``job`` with the engine; returns its GenerationResult (raises the engine's errors)."""
     import ast_core.generate as engine
-    from ast_core.schedule import Schedule
 
-    schedule = None if job.schedule is None else Schedule.from_dict(job.schedule)
     settings = engine.GenerationSettings(**job.settings)
     loaded.use_loras(job.loras)  # the project's LoRAs (no reload; a bad file raises LoraError)
-    return engine.generate(job.layout, schedule, settings, loaded, on_step=on_step, cancel=cancel)
+    return engine.generate(job.layout, job.schedule, settings, loaded, on_step=on_step, cancel=cancel)
 
 
 def preview_rgb(info, loaded) -> np.ndarray:

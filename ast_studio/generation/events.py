@@ -24,7 +24,7 @@ INTERNAL = "internal"  # anything else (a bug): the message carries the exceptio
 class GenerationJob:
     """One render request: snapshots taken on the GUI thread, safe to read off-thread.
 
-    ``layout`` is a ``Layout.copy()``, ``schedule`` a schedule dict (``None`` = the preset
+    ``layout`` is a ``Layout.copy()``, ``schedule`` a ``Schedule`` copy (``None`` = the preset
     of the model family), ``settings`` the engine's generation settings as a dict
     (width, height, steps, guidance, seed, method), ``model`` a :class:`ModelSettings`.
     ``parameters`` is what the history records besides the engine's metadata; ``loras`` the

@@ -37,7 +37,7 @@ from ast_core.methods import METHODS
 from . import events as ev
 from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
 from .model_settings import ModelSettings, load_model_settings, model_note, notifier
-from .render_settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE, render_settings_from_project
+from ast_core.project.settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ class GenerationPanel(QWidget):
         """Show the document's settings and schedule."""
         self._updating = True
         try:
-            s = render_settings_from_project(self.document.settings)
+            s = self.document.settings.generation
             self.steps.setValue(s.steps or 0)
             self.guidance.setValue(s.guidance)
             self.seed.setValue(s.seed)
@@ -327,7 +327,7 @@ class GenerationPanel(QWidget):
     def _set(self, field: str, value) -> None:
         if self._updating:
             return
-        current = render_settings_from_project(self.document.settings).to_dict()
+        current = self.document.settings.generation.to_dict()
         if current.get(field) == value:
             return
         self.document.undo_stack.push(SetRenderSettings(self.document, {field: value}))

@@ -14,7 +14,6 @@ and, in "increment" seed mode, the seed moves on.
 """
 from __future__ import annotations
 
-import copy
 import logging
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import QApplication, QDockWidget
 
 from ast_core.schedule.timesteps import steps_to_run
 
-from .project_loras import project_loras
 
 from . import events as ev
 from . import history
@@ -32,7 +30,6 @@ from .history_panel import HistoryPanel
 from .model_settings import notifier
 from .model_settings_dialog import ModelSettingsDialog
 from .preview_pane import PreviewPane, load_outlines_choice, save_outlines_choice
-from .render_settings import project_settings_with, render_settings_from_project
 from .worker import GenerationRunner
 
 log = logging.getLogger(__name__)
@@ -100,18 +97,19 @@ class GenerationUi(QObject):
             return None
         doc = self.document
         model = self.panel.refresh_model()
-        settings = render_settings_from_project(doc.settings)
+        settings = doc.settings.generation
         seed = settings.seed_for_run()
         layout = doc.layout.copy()
-        engine_settings = settings.engine_settings(layout.width, layout.height, seed)
+        engine_settings = settings.engine_settings(layout.width, layout.height, seed,
+                                                   doc.settings.method_parameters(settings.method))
         engine_settings["steps"] = steps = steps_to_run(settings.steps, model.family)  # "Model default" -> a number
         job = ev.GenerationJob(
             layout=layout,
-            schedule=copy.deepcopy(doc.schedule),
+            schedule=None if doc.schedule is None else doc.schedule.copy(),
             settings=engine_settings,
             model=model,
             parameters={"render_settings": settings.to_dict()},
-            loras=project_loras(doc.settings),
+            loras=doc.settings.loras,
         )
         self.panel.messages.clear()
         self.last_error = None
@@ -182,12 +180,13 @@ class GenerationUi(QObject):
         if not added:
             self.status.emit("The render finished without an image.")
             return
-        doc.set_part("renders", list(doc.renders) + added)
-        settings = render_settings_from_project(doc.settings)
+        doc.set_renders(list(doc.renders) + added)
+        settings = doc.settings.generation
         used = int(event.job.settings.get("seed", settings.seed))
         after = settings.after_run(used)
         if after != settings:
-            doc.set_part("settings", project_settings_with(doc.settings, after))
+            doc.settings.set_generation(after)  # outside the undo stack, like the new render
+            doc.mark_modified()
         last = added[-1]
         self.preview.show_image(event.images[-1], event.job.layout, "Render · " + history.short_summary(last))
         self.preview.caption.setToolTip(history.summary(last))

@@ -26,7 +26,8 @@ from ast_core.project import Render
 from ast_core.project.layout_json import layout_from_dict, layout_to_dict
 
 from . import events as ev
-from .render_settings import RenderSettings, render_settings_from_project
+from ast_core.project import RenderSettings
+from ast_core.schedule import Schedule
 
 #: PNG text chunk keys written on export (the engine's one metadata format).
 PNG_KEYS = ("Software", METADATA_KEY, LAYOUT_KEY)
@@ -82,7 +83,7 @@ def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
     parameters = {
         "settings": dict(job.settings),
         "render_settings": dict(job.parameters.get("render_settings", {})),
-        "schedule": job.schedule,
+        "schedule": None if job.schedule is None else job.schedule.to_dict(),
         "model": job.model.to_dict(),
         "metadata": {k: v for k, v in finished.metadata.items() if k != "layout"},  # Render.layout has it
         "seconds": round(finished.seconds, 3),
@@ -106,20 +107,20 @@ def render_settings_of(render: Render) -> RenderSettings:
     stored = _parameters(render, "render_settings")
     engine = _parameters(render, "settings")
     merged = {**{k: engine[k] for k in ("steps", "guidance", "seed", "method") if k in engine}, **stored}
-    settings = render_settings_from_project({"generation": merged})
+    settings = RenderSettings.from_dict(merged)
     seed = engine.get("seed", settings.seed)
     if isinstance(seed, int) and not isinstance(seed, bool):
         settings = replace(settings, seed=seed)
     return replace(settings, seed_mode="fixed")
 
 
-def schedule_of(render: Render) -> dict | None:
-    """The schedule the render used (None: the model's default). Raises ValueError when the
-    stored one is not a JSON object."""
+def schedule_of(render: Render) -> Schedule | None:
+    """The schedule the render used (None: the model's default). Raises ValueError (naming the
+    field) when the stored one cannot be read."""
     schedule = _object(render.parameters).get("schedule")
     if schedule is not None and not isinstance(schedule, dict):
         raise ValueError(f"its schedule is {type(schedule).__name__}, not an object")
-    return schedule
+    return None if schedule is None else Schedule.from_dict(schedule)
 
 
 def seed_of(render: Render) -> Any:

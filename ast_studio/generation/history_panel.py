@@ -214,7 +214,7 @@ class HistoryPanel(QWidget):
         cmd = restore_settings_command(doc, history.render_settings_of(render))
         if cmd is not None:
             commands.append(cmd)
-        if schedule != doc.schedule:
+        if schedule != doc.schedule or doc.unread_schedule is not None:
             commands.append(SetSchedule(doc, doc.schedule, schedule, "Restore schedule"))
         if layout is not None and not layout.same_as(doc.layout):
             commands.append(RestoreLayout(doc, layout))

@@ -1,8 +1,8 @@
-"""Keeps a live :class:`ast_core.schedule.Schedule` in step with the document's schedule dict.
+"""Keeps the live :class:`ast_core.schedule.Schedule` the widgets edit in step with the document's.
 
-The document owns the truth (``document.schedule``: a JSON dict, or ``None`` for the default
-preset). The binding parses it into a ``Schedule`` the widgets read, and turns edits back
-into undo commands:
+The document owns the truth (``document.schedule``: a Schedule, or ``None`` for the configured
+model's default preset). The binding shows it on the configured model's layers (mapped by
+relative depth, as the engine does) and turns edits back into undo commands:
 
 * ``binding.edit("Move keyframe", lambda s: s.set_curve(...))`` -- one undo step;
 * during a mouse drag the widgets call :meth:`preview` (the live schedule changes, the
@@ -15,18 +15,16 @@ the canvas size -- the same numbers the engine's scheduler produces for the next
 """
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ast_core.methods.ast import default_schedule
+from ast_core.methods.ast import default_schedule, schedule_on_family
 from ast_core.schedule import OFF, Schedule, preset_schedule
 from ast_core.schedule.timesteps import run_timesteps, steps_to_run
 from ast_studio.generation.model_settings import load_model_settings, notifier
-from ast_studio.generation.render_settings import render_settings_from_project
 
 from .commands import SetSchedule
 
@@ -47,9 +45,9 @@ class ScheduleBinding(QObject):
         #: why the document's schedule could not be shown ("" when it could)
         self.problem = ""
         self._pending = False  # a preview (drag) is in progress
-        self._before: dict | None = None
+        self._before: Schedule | None = None
         self._before_live: dict = {}
-        self._steps_setting = render_settings_from_project(document.settings).steps  # None: the model's default
+        self._steps_setting = document.settings.generation.steps  # None: the model's default
         self.schedule.changed.connect(self._on_schedule_changed)
         document.part_changed.connect(self._on_part_changed)
         notifier().changed.connect(self._on_model_changed)
@@ -80,7 +78,7 @@ class ScheduleBinding(QObject):
         if name == "schedule":
             self._load_from_document()
         elif name == "settings":
-            steps = render_settings_from_project(self.document.settings).steps
+            steps = self.document.settings.generation.steps
             if steps != self._steps_setting:
                 self._steps_setting = steps
                 self.context_changed.emit()
@@ -109,22 +107,13 @@ class ScheduleBinding(QObject):
             self.context_changed.emit()
 
     def _load_from_document(self) -> None:
-        data = self.document.schedule
         problem = ""
-        if data is None:
-            target = default_schedule(self.family)
-        else:
-            try:
-                target = Schedule.from_dict(data)
-            except ValueError as exc:
-                problem = (f"The project's schedule could not be read ({exc}); showing the "
-                           f"preset \"{self.default_preset}\". The project keeps its schedule "
-                           "until you edit here.")
-                log.warning("%s", problem)
-                target = default_schedule(self.family)
-        if target.structure != self.family.layers:
-            # shown (and run: the engine maps it the same way) on the configured model's layers
-            target = target.for_structure(self.family.layers)
+        # shown (and run: the engine maps it the same way) on the configured model's layers
+        target = schedule_on_family(self.document.schedule, self.family)
+        if self.document.schedule_problem:
+            problem = (f"The project's schedule could not be read ({self.document.schedule_problem}); "
+                       f"showing the preset \"{self.default_preset}\". The project keeps its schedule "
+                       "until you edit here.")
         changed_problem = problem != self.problem
         self.problem = problem
         if target.to_dict() != self.schedule.to_dict():
@@ -144,7 +133,7 @@ class ScheduleBinding(QObject):
         """Change the live schedule without an undo step (a drag in progress)."""
         if not self._pending:
             self._pending = True
-            self._before = copy.deepcopy(self.document.schedule)
+            self._before = self.document.schedule  # the command keeps its own copy
             self._before_live = self.schedule.to_dict()
         change(self.schedule)
 
@@ -154,10 +143,9 @@ class ScheduleBinding(QObject):
             return False
         before, before_live = self._before, self._before_live
         self._pending = False
-        after = self.schedule.to_dict()
-        if after == before_live:
+        if self.schedule.to_dict() == before_live:
             return False
-        self.document.undo_stack.push(SetSchedule(self.document, before, after, text, merge_key))
+        self.document.undo_stack.push(SetSchedule(self.document, before, self.schedule, text, merge_key))
         return True
 
     def cancel(self) -> None:

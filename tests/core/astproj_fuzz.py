@@ -9,6 +9,8 @@ unexpected types, images, and file-system oddities.
 """
 from __future__ import annotations
 
+from ast_core.project import ProjectSettings
+
 import copy
 import io
 import json
@@ -40,8 +42,9 @@ def studio_like_project():
 
     project = sample_project()
     schedule = preset_schedule(AST_PAPER).to_dict()
-    project.schedule = schedule
-    project.settings = {"generation": {"steps": 4, "guidance": 3.5, "seed": 7, "seed_mode": "fixed", "method": "ast"}}
+    project.schedule = preset_schedule(AST_PAPER)
+    project.settings = ProjectSettings.from_dict(
+        {"generation": {"steps": 4, "guidance": 3.5, "seed": 7, "seed_mode": "fixed", "method": "ast"}})
     for rid, seed in (("r2", 8), ("r3", 9)):
         parameters = {
             "settings": {"width": 256, "height": 192, "steps": 4, "guidance": 3.5, "seed": seed, "method": "ast"},

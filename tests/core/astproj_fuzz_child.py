@@ -84,14 +84,13 @@ def _studio(project, path: Path, work: Path) -> None:
     from ast_studio.document import Document
     from ast_studio.generation import history
     from ast_studio.generation.history_panel import thumbnail
-    from ast_studio.generation.render_settings import render_settings_from_project
     from ast_studio.schedule.binding import ScheduleBinding
 
     app = QGuiApplication.instance() or QGuiApplication(["fuzz"])
     doc = Document()
     doc.load(project, path)
     binding = ScheduleBinding(doc)
-    render_settings_from_project(doc.settings)
+    doc.settings.generation
     for render in doc.renders:
         history.summary(render), history.short_summary(render), history.render_settings_of(render)
         history.seed_of(render)

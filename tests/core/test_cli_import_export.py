@@ -47,7 +47,8 @@ def test_import_seed_then_info_lists_instances_and_background(beach, seed_exampl
         assert repr(prompt) in out
     lines = [line for line in out.splitlines() if " px (" in line]
     assert len(lines) == 7  # background + 6 instances
-    assert load_project(beach).settings == {"generation": {"seed": data["seed"], "seed_mode": "fixed"}}
+    generation = load_project(beach).settings.generation
+    assert (generation.seed, generation.seed_mode) == (data["seed"], "fixed")
     code, out, _ = run(capsys, "info", beach, "--json")
     info = json.loads(out)
     assert len(info["instances"]) == 6 and info["warnings"] == []

@@ -24,4 +24,4 @@ def test_example_is_current(tmp_path, name, count):
     assert len(committed.layout.instances) == count
     rebuilt = load_project(_maker().build(name, tmp_path))
     assert committed.layout.same_as(rebuilt.layout), "run resources/examples/make_examples.py"
-    assert committed.settings == rebuilt.settings and "seed" in committed.settings["generation"]
+    assert committed.settings == rebuilt.settings and "seed" in committed.settings.to_dict()["generation"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ast_core.document import Instance, Layout
-from ast_core.project import (FORMAT_VERSION, Project, ProjectFileError, backup_path, layout_from_dict,
+from ast_core.project import (FORMAT_VERSION, Project, ProjectFileError, ProjectSettings, backup_path, layout_from_dict,
                               layout_to_dict, load_project, read_thumbnail, save_project)
 
 from astproj_samples import members_of, sample_layout, sample_project, sha
@@ -64,7 +64,8 @@ def test_generated_layouts_survive_save_and_load(tmp_path, layout, data):
     save_project(Project(layout, settings=data), path)
     loaded = load_project(path)
     assert loaded.layout.same_as(layout)
-    assert loaded.settings == data
+    assert loaded.settings == ProjectSettings.from_dict(data)
+    assert loaded.settings.to_dict() == ProjectSettings.from_dict(data).to_dict()
     # The JSON form alone round-trips as well.
     assert layout_from_dict(layout_to_dict(layout)).same_as(layout)
 

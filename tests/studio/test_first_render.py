@@ -9,6 +9,8 @@ engine prepared for that render (``ASTAttention.coefficients``, recorded as it i
 """
 from __future__ import annotations
 
+from ast_core.project import ProjectSettings
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -99,7 +101,7 @@ def check_render(window, render, controller, expected_steps: int) -> None:
 def test_a_new_project_renders_with_every_setting_as_it_is(qtbot, studio, prepared_controllers):
     window, doc = studio, studio.document
     ui = window.generation
-    assert doc.layout.instances == [] and doc.settings == {}
+    assert doc.layout.instances == [] and doc.settings == ProjectSettings()
     # what a first-time user sees before anything is configured
     assert ui.panel.steps.text() == "Model default (4)"
     assert ui.panel.model_note.isVisibleTo(ui.panel) and "tiny-flux" in ui.panel.model_note.text()
@@ -137,4 +139,4 @@ def test_every_example_project_renders_with_its_settings_as_they_are(qtbot, stud
         render = generate_with_defaults(qtbot, window, 0)
         assert len(prepared_controllers) == made + 1, name
         check_render(window, render, prepared_controllers[-1], 4)
-        assert render.parameters["settings"]["seed"] == doc.settings["generation"]["seed"]
+        assert render.parameters["settings"]["seed"] == doc.settings.generation.seed

@@ -19,7 +19,7 @@ from ast_studio.document import Document
 from ast_studio.generation import events as ev
 from ast_studio.generation.generation_ui import GenerationUi
 from ast_studio.generation.model_settings import ModelSettings, save_model_settings
-from ast_studio.generation.render_settings import RenderSettings, project_settings_with, render_settings_from_project
+from ast_core.project import RenderSettings
 from ast_studio.generation.worker import GenerationRunner
 
 # Screenshots for a human look: out/screens/ in the checkout (git-ignored), or $AST_SCREENS_DIR.
@@ -69,7 +69,7 @@ def studio(qtbot, runner, qsettings):
 
     doc = Document()
     doc.layout.replace_all(two_animals())
-    doc.settings = project_settings_with({}, RenderSettings(steps=3, seed=11, method=METHOD))
+    doc.settings.set_generation(RenderSettings(steps=3, seed=11, method=METHOD))
     ui = GenerationUi(doc, qsettings, runner=runner)
     host = QWidget()
     host.setWindowTitle("generation")
@@ -179,12 +179,12 @@ def test_seed_increments_after_each_render_and_random_seeds_are_recorded(qtbot, 
     studio.panel.steps.setValue(1)
     studio.panel.seed_mode.setCurrentIndex(studio.panel.seed_mode.findData("increment"))
     run_to_end(qtbot, studio, click=False)
-    assert render_settings_from_project(doc.settings).seed == 12 and studio.panel.seed.value() == 12
+    assert doc.settings.generation.seed == 12 and studio.panel.seed.value() == 12
     assert doc.renders[-1].parameters["settings"]["seed"] == 11
     studio.panel.seed_mode.setCurrentIndex(studio.panel.seed_mode.findData("random"))
     run_to_end(qtbot, studio, click=False)
     assert doc.renders[-1].parameters["settings"]["seed"] != 12  # drawn afresh (1 in 2**31 to fail)
-    assert render_settings_from_project(doc.settings).seed == 12  # the fixed seed field is left alone
+    assert doc.settings.generation.seed == 12  # the fixed seed field is left alone
 
 
 def test_cancel_mid_way(qtbot, studio):
@@ -359,10 +359,10 @@ def test_history_survives_save_and_reopen(qtbot, studio, tmp_path):
     panel.strip.setCurrentRow(1)
     assert panel.selected_id() == reopened.renders[0].id
     assert panel.restore_selected()
-    assert render_settings_from_project(reopened.settings).seed == 11 and reopened.schedule is None
+    assert reopened.settings.generation.seed == 11 and reopened.schedule is None
     assert reopened.undo_stack.count() == 1  # one undo step for the whole restore
     reopened.undo_stack.undo()
-    assert render_settings_from_project(reopened.settings).seed == 5 and reopened.schedule is not None
+    assert reopened.settings.generation.seed == 5 and reopened.schedule is not None
 
     out = panel.export_selected(tmp_path / "first")
     text = png_text(Path(out).read_bytes())
@@ -381,7 +381,7 @@ def test_main_window_screenshots(qtbot, runner, qsettings, tmp_path):
     doc = Document()
     layout = two_animals(128, 96)
     doc.layout.replace_all(layout)
-    doc.settings = project_settings_with({}, RenderSettings(steps=6, seed=3, method=METHOD))
+    doc.settings.set_generation(RenderSettings(steps=6, seed=3, method=METHOD))
     window = MainWindow(doc, recovery_folder=tmp_path / "recovery")
     app = qtbot_app()
     saved_look = (app.style().name(), app.palette(), app.styleSheet())

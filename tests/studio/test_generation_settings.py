@@ -10,11 +10,8 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
 from ast_core.schedule import KeyframeCurve, Schedule, preset_schedule
 from ast_studio.document import Document
-from ast_studio.generation.render_settings import (
-    RenderSettings,
-    project_settings_with,
-    render_settings_from_project,
-)
+from ast_core.project import ProjectSettings
+from ast_core.project.settings import RenderSettings
 
 
 @pytest.fixture
@@ -37,21 +34,29 @@ def panel(qtbot, qsettings):
 
 def test_settings_round_trip_in_the_project_dict():
     s = RenderSettings(steps=12, guidance=2.5, seed=99, seed_mode="increment", method="none")
-    stored = project_settings_with({"other": 1}, s)
+    settings = ProjectSettings.from_dict({"other": 1})
+    settings.set_generation(s)
+    stored = settings.to_dict()
     assert stored["other"] == 1 and stored["generation"]["seed_mode"] == "increment"
-    assert render_settings_from_project(stored) == s
-    assert render_settings_from_project({}) == RenderSettings()
+    assert ProjectSettings.from_dict(stored).generation == s and ProjectSettings.from_dict(stored) == settings
+    assert ProjectSettings.from_dict({}).generation == RenderSettings()
 
 
 def test_bad_stored_settings_fall_back_with_a_log_line(caplog):
     with caplog.at_level(logging.WARNING):
-        s = render_settings_from_project({"generation": {"steps": 0, "guidance": "lots", "seed": -4,
+        read = ProjectSettings.from_dict({"generation": {"steps": 0, "guidance": "lots", "seed": -4,
                                                          "seed_mode": "dice", "method": "magic"}})
-    assert s == RenderSettings()
+    assert read.generation == RenderSettings() and len(read.warnings) == 5
     for word in ("generation.steps", "generation.guidance", "generation.seed", "dice", "magic"):
-        assert word in caplog.text
+        assert any(word in w for w in read.warnings)
+    doc = Document()
+    with caplog.at_level(logging.WARNING):  # the studio logs what it fell back on when it opens a project
+        from ast_core.project import Project
+
+        doc.load(Project(doc.layout.copy(), settings={"generation": {"seed": -4}}), None)
+    assert "generation.seed" in caplog.text
     with caplog.at_level(logging.WARNING):
-        assert render_settings_from_project({"generation": [1, 2]}) == RenderSettings()
+        assert ProjectSettings.from_dict({"generation": [1, 2]}).generation == RenderSettings()
 
 
 def test_seed_modes():
@@ -70,7 +75,7 @@ def test_panel_edits_are_undoable_and_merge(panel):
     panel.steps.setValue(10)
     panel.steps.setValue(11)
     panel.steps.setValue(12)
-    assert render_settings_from_project(doc.settings).steps == 12
+    assert doc.settings.generation.steps == 12
     assert doc.undo_stack.count() == 1  # the spin-box arrows make one undo step
     panel.seed_mode.setCurrentIndex(panel.seed_mode.findData("random"))
     assert not panel.seed.isEnabled()
@@ -83,9 +88,9 @@ def test_panel_edits_are_undoable_and_merge(panel):
     doc.undo_stack.undo()
     # unset steps = the model's own default, shown as such
     assert panel.steps.value() == 0 and panel.steps.text() == "Model default (4)"  # tiny-flux: none configured
-    assert render_settings_from_project(doc.settings).steps is None
+    assert doc.settings.generation.steps is None
     panel.steps.setValue(0)
-    assert render_settings_from_project(doc.settings).steps is None
+    assert doc.settings.generation.steps is None
 
 
 def test_panel_follows_a_loaded_project(panel):
@@ -96,7 +101,7 @@ def test_panel_follows_a_loaded_project(panel):
     sched = preset_schedule(AST_PAPER_FLUX)
     sched.set_weight("i2t", 7.25)
     doc.load(Project(Layout(width=512, height=320),
-                     settings=project_settings_with({}, RenderSettings(steps=9, seed=41, method="none")),
+                     settings={"generation": RenderSettings(steps=9, seed=41, method="none").to_dict()},
                      schedule=sched.to_dict()), None)
     assert (panel.steps.value(), panel.seed.value(), panel.method.currentData()) == (9, 41, "none")
     assert panel.w_i2t.value() == 7.25
@@ -110,13 +115,13 @@ def test_quick_controls_edit_the_project_schedule_with_undo(panel):
     panel.w_t2t.setValue(2.0)
     panel.decay.setValue(1.5)
     panel.modulated_steps.setValue(10)
-    s = Schedule.from_dict(doc.schedule)
+    s = doc.schedule
     assert (s.weight("i2t"), s.weight("t2t"), s.weight("i2i")) == (6.0, 2.0, 3.5)
     assert all(s.curve(k).decay == 1.5 and s.curve(k).modulated_steps == 10 for k in ("i2t", "t2t", "i2i"))
     assert doc.undo_stack.count() == 4
     doc.undo_stack.undo()
     doc.undo_stack.undo()
-    s = Schedule.from_dict(doc.schedule)
+    s = doc.schedule
     assert s.curve("i2t").decay == 3.0 and panel.decay.value() == 3.0
     while doc.undo_stack.canUndo():
         doc.undo_stack.undo()
@@ -129,13 +134,12 @@ def test_quick_controls_leave_custom_keyframe_curves_alone(panel):
     custom = KeyframeCurve(((0.0, 1.0), (1.0, 0.0)))
     for kind in ("i2t", "t2t", "i2i"):
         sched.set_curve(kind, custom)
-    doc.schedule = sched.to_dict()
-    doc.part_changed.emit("schedule")
+    doc.set_schedule(sched)
     assert not panel.decay.isEnabled() and not panel.modulated_steps.isEnabled()
     assert "Schedule panel" in panel.quick_note.text()
     assert panel.w_i2i.isEnabled()
     panel.w_i2i.setValue(1.0)
-    s = Schedule.from_dict(doc.schedule)
+    s = doc.schedule
     assert s.weight("i2i") == 1.0 and s.curve("i2t") == custom
 
 
@@ -173,17 +177,17 @@ def test_numbers_typed_into_the_panels_are_kept_as_typed(qtbot, panel):
                       (panel.steps, "12")):
         type_into(box, text)
         assert box.value() == float(text), (box, box.text())
-    s = Schedule.from_dict(doc.schedule)
+    s = doc.schedule
     assert (s.weight("t2t"), s.weight("i2t"), s.weight("i2i")) == (4.25, 6.75, 0.05)
     assert s.curve("i2t").decay == 2.5 and s.curve("i2t").modulated_steps == 15
-    r = render_settings_from_project(doc.settings)
+    r = doc.settings.generation
     assert (r.guidance, r.seed, r.steps) == (4.5, 123456, 12)
     type_into(panel.w_t2t, "3.125")  # two decimals: the third digit cannot be typed
-    assert panel.w_t2t.value() == 3.12 and Schedule.from_dict(doc.schedule).weight("t2t") == 3.12
+    assert panel.w_t2t.value() == 3.12 and doc.schedule.weight("t2t") == 3.12
 
     schedule_panel = SchedulePanel(doc)
     qtbot.addWidget(schedule_panel)
     schedule_panel.show()
     qtbot.waitExposed(schedule_panel)
     type_into(schedule_panel.weight_spins["i2t"], "4.25")
-    assert Schedule.from_dict(doc.schedule).weight("i2t") == 4.25 and panel.w_i2t.value() == 4.25
+    assert doc.schedule.weight("i2t") == 4.25 and panel.w_i2t.value() == 4.25

@@ -18,7 +18,7 @@ from ast_studio.generation import events as ev
 from ast_studio.generation import history
 from ast_studio.generation.history_panel import HistoryPanel
 from ast_studio.generation.model_settings import ModelSettings
-from ast_studio.generation.render_settings import RenderSettings, project_settings_with, render_settings_from_project
+from ast_core.project import RenderSettings
 
 
 def layout(base="a red cat on a mat") -> Layout:
@@ -58,7 +58,7 @@ def panel(qtbot, doc):
 
 
 def add(doc, *events):
-    doc.set_part("renders", list(doc.renders) + [history.render_from_finished(e) for e in events])
+    doc.set_renders(list(doc.renders) + [history.render_from_finished(e) for e in events])
 
 
 def test_a_finished_job_becomes_a_history_entry():
@@ -105,25 +105,25 @@ def test_restore_parameters_and_layout_is_one_undo_step(panel, doc):
     sched = preset_schedule(AST_PAPER_FLUX)
     sched.set_weight("t2t", 1.0)
     old_layout = layout()
-    add(doc, finished(9, steps=6, schedule=sched.to_dict(), lay=old_layout))
+    add(doc, finished(9, steps=6, schedule=sched, lay=old_layout))
     doc.layout.set_prompts(base="a red cat and a dog on a mat")
     doc.layout.set_size(128, 128)
     before_layout = doc.layout.copy()
-    doc.settings = project_settings_with({}, RenderSettings(steps=20, seed=1))
+    doc.settings.set_generation(RenderSettings(steps=20, seed=1))
     panel.strip.setCurrentRow(0)
     panel.restore_all_action.trigger()
-    s = render_settings_from_project(doc.settings)
-    assert (s.steps, s.seed) == (6, 9) and doc.schedule["weights"]["t2t"] == 1.0
+    s = doc.settings.generation
+    assert (s.steps, s.seed) == (6, 9) and doc.schedule.weight("t2t") == 1.0
     assert doc.layout.same_as(old_layout)
     assert doc.undo_stack.count() == 1
     doc.undo_stack.undo()
     assert doc.layout.same_as(before_layout) and doc.schedule is None
-    assert render_settings_from_project(doc.settings).steps == 20
+    assert doc.settings.generation.steps == 20
 
 
 def test_restoring_what_is_already_there_pushes_nothing(panel, doc):
     add(doc, finished(9))
-    doc.settings = project_settings_with({}, history.render_settings_of(doc.renders[0]))
+    doc.settings.set_generation(history.render_settings_of(doc.renders[0]))
     panel.strip.setCurrentRow(0)
     messages = []
     panel.message.connect(messages.append)

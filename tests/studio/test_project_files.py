@@ -135,7 +135,7 @@ def test_import_seed_sketch_then_export_sketch_and_masks(window, seed_examples, 
     doc = window.document
     assert len(doc.layout.instances) == 6 and doc.is_modified and doc.path is None
     assert window.windowTitle() == "beach* — AST Studio"
-    assert doc.settings.get("generation", {}).get("seed") == 945554353
+    assert doc.settings.generation.seed == 945554353
     assert len(window.canvas.scene().items_by_id) == 6
 
     out = tmp_path / "out"

@@ -43,7 +43,7 @@ CRASHING_SESSION = textwrap.dedent("""
     w.resize(1200, 800); w.show(); QTest.qWaitForWindowExposed(w); w.canvas.fit()
     drag(w.canvas, line(100, 100, 900, 500, n=30))
     w.document.layout.set_prompts("a crashed stroke", "")
-    for _ in range(100):
+    for _ in range(500):  # up to 10 s on a loaded machine; it stops as soon as both files are there
         QTest.qWait(20)
         if w.autosave.project_path.exists() and w.autosave.info_path.exists():
             break

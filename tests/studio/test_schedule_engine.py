@@ -79,7 +79,7 @@ def test_mouse_edits_change_the_controllers_prepared_coefficients(qtbot):
     timesteps = engine_timesteps(28, doc.layout.width, doc.layout.height)
 
     def controller() -> ASTAttention:
-        schedule = preset_schedule(AST_PAPER_FLUX) if doc.schedule is None else Schedule.from_dict(doc.schedule)
+        schedule = preset_schedule(AST_PAPER_FLUX) if doc.schedule is None else doc.schedule
         from ast_core.models import architecture
 
         return ASTAttention(schedule, inputs, timesteps, structure=architecture("flux").structure_of(model))

@@ -36,7 +36,7 @@ def engine_schedule(document) -> Schedule:
     """The schedule the next generation reads from the project (preset when none stored)."""
     if document.schedule is None:
         return preset_schedule(AST_PAPER_FLUX)
-    return Schedule.from_dict(document.schedule)
+    return document.schedule
 
 
 def run_timesteps(document) -> np.ndarray:
@@ -303,7 +303,7 @@ def test_presets_apply_reset_and_round_trip_through_astproj(panel, tmp_path, qtb
     assert not panel.heatmap.values().any()
     path = tmp_path / "off.astproj"
     save_project(doc.to_project(), path)
-    loaded = Schedule.from_dict(load_project(path).schedule)
+    loaded = load_project(path).schedule
     assert loaded == s
 
     # back to the AST preset, edit it, save, open in a fresh document: same coefficients
@@ -322,7 +322,7 @@ def test_presets_apply_reset_and_round_trip_through_astproj(panel, tmp_path, qtb
     assert reopened.binding.schedule == edited
     ts = run_timesteps(doc)
     for kind in ("i2i", "t2t", "i2t"):
-        np.testing.assert_array_equal(Schedule.from_dict(other.schedule).coefficient_table(kind, ts),
+        np.testing.assert_array_equal(other.schedule.coefficient_table(kind, ts),
                                       edited.coefficient_table(kind, ts))
     np.testing.assert_allclose(reopened.heatmap.values(), panel.heatmap.values())
 
@@ -345,20 +345,31 @@ def test_undo_of_load_and_steps_follow_the_generation_settings(panel):
                                s.coefficient_table("i2i", scheduler_timesteps(12, 4096, FLUX_DEV.scheduler)))
 
 
-def test_a_schedule_the_panel_cannot_read_is_kept_and_reported(qtbot):
-    doc = Document()
+def test_a_schedule_the_panel_cannot_read_is_kept_and_reported(qtbot, tmp_path):
+    from ast_core.project import Project, load_project, save_project
+
     broken = preset_schedule(AST_PAPER_FLUX).to_dict()
     broken["bands"][1]["start"] = 7  # leaves a gap
-    doc.schedule = broken
+    path = tmp_path / "broken.astproj"
+    save_project(Project(Document().layout.copy()), path)
+    project = load_project(path)
+    project.unread_schedule, project.schedule_problem = broken, "schedule.bands[1].start: leaves a gap"
+    save_project(project, path)  # an unread schedule is written back as it was
+    project = load_project(path)
+    assert project.schedule is None and project.unread_schedule == broken and "bands[1].start" in project.schedule_problem
+    doc = Document()
+    doc.load(project, path)
     panel = SchedulePanel(doc)
     qtbot.addWidget(panel)
     assert "bands[1].start" in panel.problem_label.text()
     assert not panel.problem_label.isHidden()
-    assert doc.schedule is broken, "the project's data is untouched until the artist edits"
+    assert doc.unread_schedule == broken, "the project's data is untouched until the artist edits"
+    save_project(doc.to_project(), path)
+    assert load_project(path).unread_schedule == broken
     panel.weight_spins["i2i"].setValue(1.0)
-    assert Schedule.from_dict(doc.schedule).weight("i2i") == 1.0
+    assert doc.schedule.weight("i2i") == 1.0 and doc.unread_schedule is None and panel.problem_label.isHidden()
     doc.undo_stack.undo()
-    assert doc.schedule == broken
+    assert doc.schedule is None and doc.unread_schedule == broken
     doc.undo_stack.clear()
 
 
@@ -396,7 +407,7 @@ def test_the_dock_in_the_main_window_edits_the_windows_document(qtbot, tmp_path)
     panel = dock.widget()
     doc = window.document
     panel.weight_spins["i2i"].setValue(2.5)
-    assert doc.is_modified and Schedule.from_dict(doc.schedule).weight("i2i") == 2.5
+    assert doc.is_modified and doc.schedule.weight("i2i") == 2.5
     # opening another project swaps the schedule the panel shows
     other = preset_schedule(OFF)
     from ast_core.project import Project
