@@ -3,9 +3,11 @@
 Importing this package does not import torch; ``load_model`` and friends do when called.
 """
 from .architecture import (
+    BASE,
     IMAGE,
     IMAGE_FIRST,
     JOINT,
+    MAIN,
     SINGLE,
     TEXT_FIRST,
     Architecture,
@@ -14,6 +16,7 @@ from .architecture import (
     JointLayout,
     TextLayout,
     TextPart,
+    TwoStreamControl,
 )
 from .architectures import (
     ARCHITECTURES,
@@ -31,8 +34,9 @@ _LOADING_NAMES = ("LoadedModel", "ModelLoadError", "TINY_NAME", "check_folder", 
 _DEVICE_NAMES = ("resolve_device", "resolve_dtype")
 
 __all__ = [
-    "ARCHITECTURES", "Architecture", "AttentionLayer", "Conditioning", "DEFAULT_FAMILY", "FAMILIES", "IMAGE",
-    "IMAGE_FIRST", "JOINT", "JointLayout", "ModelFamily", "SINGLE", "TEXT_FIRST", "TextLayout", "TextPart",
+    "ARCHITECTURES", "Architecture", "AttentionLayer", "BASE", "Conditioning", "DEFAULT_FAMILY", "FAMILIES", "IMAGE",
+    "IMAGE_FIRST", "JOINT", "JointLayout", "MAIN", "ModelFamily", "SINGLE", "TEXT_FIRST", "TextLayout", "TextPart",
+    "TwoStreamControl",
     "architecture", "default_family", "family", "family_names", *_LOADING_NAMES, *_DEVICE_NAMES,
 ]
 
