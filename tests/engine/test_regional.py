@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -20,7 +21,7 @@ from ast_core.attention.regional_kernel import (
     resolve_backend,
     tile_tables,
 )
-from ast_core.generate import GenerationSettings, generate
+from ast_core.generate import Cancelled, GenerationSettings, generate, job_from_metadata
 from ast_core.methods import MethodParameterError, method
 from ast_core.methods.regional import regions_of
 from ast_core.models import BASE, IMAGE, JOINT, SINGLE, architecture
@@ -171,9 +172,9 @@ def small_sd3():
 
     torch.manual_seed(12)
     return SD3Transformer2DModel(
-        sample_size=32, patch_size=2, in_channels=16, num_layers=3, attention_head_dim=16, num_attention_heads=2,
+        sample_size=32, patch_size=2, in_channels=16, num_layers=4, attention_head_dim=16, num_attention_heads=2,
         joint_attention_dim=64, caption_projection_dim=32, pooled_projection_dim=64, out_channels=16,
-        pos_embed_max_size=64, dual_attention_layers=(0, 1), qk_norm="rms_norm",
+        pos_embed_max_size=64, dual_attention_layers=(0, 1, 2), qk_norm="rms_norm",
     ).eval()
 
 
@@ -207,13 +208,15 @@ def dense_checker(tokens: RegionTokens, instances, ratio: float):
             return
         bq, bk, bv = base.pop(layer.index)
         image_only = layer.kind == IMAGE
+        seen.add((layer.kind, layer.layer, masked))
         ref = dense_attention(q, k, v, (image if image_only else joint) if masked else None)
         bref = dense_attention(bq, bk, bv)
         rows = slice(None) if image_only else tokens.image_rows(ref.shape[1])
         brows = slice(None) if image_only else tokens.image_rows(bref.shape[1])
         ref[:, rows] = (1 - ratio) * ref[:, rows] + ratio * bref[:, brows]
         worst[0] = max(worst[0], float((out.double() - ref).norm() / ref.norm()))
-        seen.add((layer.kind, masked))
+        if not image_only:  # how far the base pass's image queries are from the main pass's
+            seen.add((layer.kind, layer.layer, "image query gap", float((q[:, rows] - bq[:, brows]).abs().max())))
 
     return probe, seen, worst
 
@@ -229,9 +232,15 @@ def test_every_flux_block_kind_equals_the_dense_rules():
     ctrl = regional(model, FLUX, tokens, text, double_interval=2, single_interval=2, probe=probe)
     with ctrl.installed(FLUX, model), torch.inference_mode():
         model(**flux_inputs())
-    assert seen == {(JOINT, True), (JOINT, False), (SINGLE, True), (SINGLE, False)}
+    calls = {s[:3] for s in seen if len(s) == 3}
+    assert calls == {(JOINT, 0, True), (JOINT, 1, False), (JOINT, 2, True),
+                     (SINGLE, 3, True), (SINGLE, 4, False), (SINGLE, 5, True), (SINGLE, 6, False)}
     assert ctrl.calls == {"base": 7, "masked": 4, "unmasked": 3}
     assert worst[0] < 1e-5, worst
+    # the base pass reads the main stream's image tokens in double blocks and from them starts
+    # image tokens of its own at the first single block, which then go their own way
+    gap = {s[1]: s[3] for s in seen if len(s) == 4}
+    assert max(gap[l] for l in (0, 1, 2, 3)) < 1e-5 and min(gap[l] for l in (4, 5, 6)) > 1e-3, gap
 
 
 def test_every_sd3_block_kind_equals_the_dense_rules_and_the_negative_half_is_stock():
@@ -250,7 +259,10 @@ def test_every_sd3_block_kind_equals_the_dense_rules_and_the_negative_half_is_st
         stock_negative = model(**negative)[0]
         with ctrl.installed(SD3, model):
             ours = model(**args)[0]
-    assert seen == {(JOINT, True), (JOINT, False), (IMAGE, True), (IMAGE, False)}
+    calls = {s[:3] for s in seen if len(s) == 3}
+    assert calls == {(JOINT, 0, True), (IMAGE, 0, True), (JOINT, 1, False), (IMAGE, 1, False),
+                     (JOINT, 2, True), (IMAGE, 2, True), (JOINT, 3, False)}
+    assert max(s[3] for s in seen if len(s) == 4) < 1e-5  # one shared image stream
     assert worst[0] < 1e-5, worst
     assert torch.equal(ours[:1], stock_negative)
     assert all(type(p).__name__ == "JointAttnProcessor2_0" for p in model.attn_processors.values())
@@ -417,9 +429,17 @@ def test_inject_zero_is_none_bit_for_bit_and_ratio_one_within_rounding(model_nam
     assert md["method_used"] == "regional" and md["settings"]["method_parameters"]["base_ratio"] == 0.2
     assert [r["name"] for r in md["regions"]] == ["Goat", "Car", "background"]
     assert any("'Speck' covers no token" in w for w in default.warnings)
+    _, _, again = job_from_metadata(md)
+    assert again.method == "regional" and again.method_parameters == md["settings"]["method_parameters"]
+    stop = threading.Event()
+    with pytest.raises(Cancelled):  # inside the pipeline call, during an inject step
+        generate(layout, None, GenerationSettings(**base, method="regional"), model,
+                 on_step=lambda _: stop.set(), cancel=stop)
     transformer = model.transformer
     assert not transformer._forward_pre_hooks and not transformer._forward_hooks
     assert not any(m._forward_pre_hooks for m in transformer.modules())
+    assert all(type(p).__name__ in ("FluxAttnProcessor", "JointAttnProcessor2_0")
+               for p in transformer.attn_processors.values())
 
 
 def test_render_regional_records_parameters_and_saves_the_masks(tmp_path, seed_layout, capsys):
