@@ -12,13 +12,15 @@ background = 4 regions of 512 T5 rows each (2048 text rows), then 4096 (1024^2) 
 * ``dense``     the public code's way: SDPA with a dense ``N x N`` boolean mask (its size is
                 printed; it runs where it fits, ``--skip-dense`` leaves it out)
 
-CPU: float32; time = best of ``--repeats`` wall seconds, the variants alternating; peak memory
+CPU: float32; time = best of ``--repeats`` wall and CPU seconds (CPU time is steadier on a
+shared machine), the variants alternating; peak memory
 = each variant alone in a fresh subprocess, ``ru_maxrss`` after the call minus the resident
 size before it. GPU (``--device cuda``, needs no diffusers): bfloat16, CUDA events, one warm-up
 (the flex compile is timed apart), peak = ``max_memory_allocated`` above the inputs; the
 masked backends are checked against each other (max abs difference) at every size.
 
-    .venv/bin/python benchmarks/regional_bench.py [--repeats N] [--skip-2048] [--skip-dense]
+    .venv/bin/python benchmarks/regional_bench.py [--repeats N] [--skip-1024|--skip-2048] [--skip-dense]
+                                                  [--skip-memory]
     python benchmarks/regional_bench.py --device cuda [--backend flex|torch|both]
 """
 from __future__ import annotations
@@ -127,7 +129,7 @@ def child_run(variant: str, side: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def cpu_case(side: int, repeats: int, names: list[str]) -> None:
+def cpu_case(side: int, repeats: int, names: list[str], memory: bool = True) -> None:
     tokens, mask, main, base = make_case(side)
     n = tokens.text_len + tokens.image_len
     print(f"\n== {side * 16}x{side * 16}: {tokens.regions} regions x {TEXT} text + {tokens.image_len} image "
@@ -135,24 +137,29 @@ def cpu_case(side: int, repeats: int, names: list[str]) -> None:
     fns = variants(tokens, mask, main, base, "torch")
     mask.classes()
     best: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for _ in range(repeats):
         for name in names:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fns[name]()
             best[name] = min(best.get(name, float("inf")), time.perf_counter() - t0)
-    mem = {name: child_run(name, side) for name in names}
-    print(f"{'variant':8s} {'best s':>8s} {'vs sdpa':>8s} {'peak MiB':>9s} {'vs sdpa':>8s}")
+            cpu[name] = min(cpu.get(name, float("inf")), time.process_time() - c0)
+    mem = {name: child_run(name, side) if memory else {"variant": name, "error": "not measured"}
+           for name in names}
+    print(f"{'variant':8s} {'best s':>8s} {'vs sdpa':>8s} {'CPU s':>8s} {'vs sdpa':>8s} {'peak MiB':>9s} {'vs sdpa':>8s}")
     for name in names:
         m = mem[name]
-        peak = f"{m['peak_extra'] / MiB:9.0f}" if "peak_extra" in m else f"{'failed':>9s}"
+        peak = f"{m['peak_extra'] / MiB:9.0f}" if "peak_extra" in m else f"{'-':>9s}"
         ratio_m = (f"{m['peak_extra'] / mem['sdpa']['peak_extra']:8.2f}"
                    if "peak_extra" in m and mem["sdpa"].get("peak_extra") else f"{'':8s}")
-        print(f"{name:8s} {best[name]:8.2f} {best[name] / best['sdpa']:8.2f} {peak} {ratio_m}"
-              + (f"   ({m['error']})" if "error" in m else ""))
+        print(f"{name:8s} {best[name]:8.2f} {best[name] / best['sdpa']:8.2f} {cpu[name]:8.2f} "
+              f"{cpu[name] / cpu['sdpa']:8.2f} {peak} {ratio_m}"
+              + (f"   ({m['error']})" if "error" in m and memory else ""))
     print(f"dense N x N bool mask alone: {dense_mask_bytes(n) / MiB:.0f} MiB "
           f"(the public code's mask, built per call there)")
-    print(f"masked / stock time = {best['masked'] / best['stock']:.2f}, layer / stock = "
-          f"{best['layer'] / best['stock']:.2f}")
+    print(f"wall (CPU) time: masked / stock = {best['masked'] / best['stock']:.2f} "
+          f"({cpu['masked'] / cpu['stock']:.2f}), layer / stock = {best['layer'] / best['stock']:.2f} "
+          f"({cpu['layer'] / cpu['stock']:.2f})")
 
 
 # ---------------------------------------------------------------------------- GPU
@@ -213,7 +220,9 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--backend", default="both", choices=["flex", "torch", "both"], help="GPU masked backends")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--skip-1024", action="store_true")
     ap.add_argument("--skip-2048", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true", help="CPU: time only")
     ap.add_argument("--skip-dense", action="store_true")
     ap.add_argument("--child")
     ap.add_argument("--side", type=int, default=64)
@@ -221,7 +230,7 @@ def main() -> None:
     if args.child:
         memory_child(args.child, args.side)
         return
-    sides = [64] + ([] if args.skip_2048 else [128])
+    sides = ([] if args.skip_1024 else [64]) + ([] if args.skip_2048 else [128])
     if args.device == "cuda":
         print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, {HEADS} heads x {HEAD_DIM}, batch 1")
         backends = ["flex", "torch"] if args.backend == "both" else [args.backend]
@@ -234,7 +243,7 @@ def main() -> None:
         names = ["sdpa", "stock", "masked", "layer"]
         if not args.skip_dense and side == 64:
             names.append("dense")  # at 2048^2 it needs a 340 MiB mask and SDPA's math path: size printed only
-        cpu_case(side, args.repeats, names)
+        cpu_case(side, args.repeats, names, not args.skip_memory)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ and the image tokens sharing a region with it). No ``N x N`` mask is ever built;
 
 * ``torch`` (any device): query rows with the same bits form a class whose allowed keys are
   the same, so each class is one *unmasked* ``scaled_dot_product_attention`` over its gathered
-  keys (in row chunks when the scores could be large). Exact, no work on masked pairs, extra
-  memory at most one copy of K and V.
+  keys, in row chunks (2048 rows for float32/16, whose fused kernels hold no scores; other
+  dtypes take SDPA's math path and smaller chunks). Exact, no work on masked pairs; extra
+  memory at most one class's gathered K and V plus a chunk of queries.
 * ``flex`` (CUDA): ``flex_attention`` compiled, ``mask_mod`` reading the bits, and a block mask
   built from which bit patterns occur in each 128-token tile (``[tiles, tiles]`` small
   tables, never the token mask). ``triton`` names the same path: FlexAttention is compiled
@@ -40,7 +41,10 @@ TEXT_FIRST, IMAGE_FIRST = "text_first", "image_first"
 BACKENDS = ("auto", "triton", "flex", "torch")
 MAX_REGIONS = 63            # one bit each in an int64
 TILE = 128                  # FlexAttention's block size
-SCORE_BUDGET = 1 << 26      # score elements per SDPA call (bounds the math fallback's memory)
+SCORE_BUDGET = 1 << 26      # score elements per SDPA call on SDPA's math path (other dtypes)
+#: dtypes SDPA runs through a fused (flash / memory-efficient) kernel that never holds the scores
+FUSED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
+FUSED_ROWS = 2048           # query rows per SDPA call there (bounds the gathered queries)
 
 
 @dataclass
@@ -213,13 +217,16 @@ def regional_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tens
 def _by_class(query, key, value, mask: RegionalMask) -> torch.Tensor:
     B, _, H, _ = query.shape
     out = torch.empty(query.shape[:-1] + (value.shape[-1],), dtype=query.dtype, device=query.device)
+    fused = query.dtype in FUSED_DTYPES
+    q_heads, k_heads, v_heads = query.transpose(1, 2), key.transpose(1, 2), value.transpose(1, 2)  # views
     for rows, keys in mask.classes():
-        k = key.index_select(1, keys).transpose(1, 2)
-        v = value.index_select(1, keys).transpose(1, 2)
-        step = max(64, SCORE_BUDGET // max(1, B * H * int(keys.numel())))
-        for r0 in range(0, int(rows.numel()), step):
+        # gathered straight into SDPA's [B, H, tokens, D] layout: one contiguous copy each
+        k, v = k_heads.index_select(2, keys), v_heads.index_select(2, keys)
+        n = int(rows.numel())
+        step = FUSED_ROWS if fused else max(64, SCORE_BUDGET // max(1, B * H * int(keys.numel())))
+        for r0 in range(0, n, step):
             r = rows[r0:r0 + step]
-            o = F.scaled_dot_product_attention(query.index_select(1, r).transpose(1, 2), k, v)
+            o = F.scaled_dot_product_attention(q_heads.index_select(2, r), k, v)
             out.index_copy_(1, r, o.transpose(1, 2))
     return out
 
