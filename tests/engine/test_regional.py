@@ -479,3 +479,19 @@ def test_render_regional_records_parameters_and_saves_the_masks(tmp_path, seed_l
                      "--method", "regional", *bad]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_nothing_is_cached_across_runs(tiny_model):
+    """The public code keeps the first run's mask; here a run after another layout's equals a
+    first run bit for bit (masks and text are prepared per run)."""
+    from shapely.geometry import box
+
+    other = _overlap_layout()
+    other.instances[0].geometry = box(0, 0, 64, 16)
+    other.instances[1].prompt = "a blue bicycle"
+    s = GenerationSettings(width=64, height=64, steps=2, seed=8, method="regional")
+    first = generate(_overlap_layout(), None, s, tiny_model)
+    between = generate(other, None, s, tiny_model)
+    again = generate(_overlap_layout(), None, s, tiny_model)
+    assert np.array_equal(np.asarray(first.images[0]), np.asarray(again.images[0]))
+    assert not np.array_equal(np.asarray(first.images[0]), np.asarray(between.images[0]))
