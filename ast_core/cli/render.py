@@ -20,6 +20,44 @@ def _size(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def _param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"must look like NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
+def method_parameters(method_name: str, pairs: list[tuple[str, str]]) -> dict:
+    """``--param NAME=VALUE`` pairs as the method's typed parameters (range checks come later)."""
+    from ..methods import MethodParameterError, method
+
+    try:
+        known = {p.name: p for p in method(method_name).parameters}
+    except MethodParameterError as e:
+        raise CommandError(str(e)) from None
+    out: dict = {}
+    for name, text in pairs:
+        p = known.get(name)
+        if p is None:
+            if not known:
+                raise CommandError(f"--param: method {method_name} takes no parameters")
+            raise CommandError(f"--param: method {method_name} has no parameter {name!r} "
+                               f"(its parameters: {', '.join(known)})")
+        try:
+            if p.kind == "int":
+                out[name] = int(text)
+            elif p.kind == "float":
+                out[name] = float(text)
+            elif p.kind == "bool":
+                out[name] = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}[text.lower()]
+            else:
+                out[name] = text
+        except (ValueError, KeyError):
+            kind = {"int": "a whole number", "float": "a number", "bool": "true or false"}.get(p.kind, p.kind)
+            raise CommandError(f"--param {name}: must be {kind}, got {text!r}") from None
+    return out
+
+
 def _warn(messages) -> None:
     for m in messages:
         print(f"ast-studio render: warning: {m}", file=sys.stderr)
@@ -92,8 +130,8 @@ def cmd_render(args) -> int:
     except OSError as e:
         raise CommandError(f"{args.project}: cannot be read ({e})") from None
 
-    from ..generate import GenerationSettings, PromptError, SettingsError, generate, prepare
-    from ..generation.mask_files import save_masks
+    from ..generate import GenerationSettings, PromptError, SettingsError, generate
+    from ..methods import DEFAULT_METHOD, METHODS, method
     from ..out_of_memory import free_memory, is_out_of_memory, out_of_memory_advice
     from ..provenance import save_png
     from ..models import ModelLoadError, load_model
@@ -107,6 +145,10 @@ def cmd_render(args) -> int:
             values[key] = getattr(args, key)
     if args.size is not None:
         values["width"], values["height"] = args.size
+    chosen_method = values.get("method", DEFAULT_METHOD)
+    # the project's parameters for the method, then --param NAME=VALUE on top
+    stored = project.settings.method_parameters(chosen_method) if chosen_method in METHODS else {}
+    values["method_parameters"] = {**stored, **method_parameters(chosen_method, args.param)}
     try:
         settings = GenerationSettings(**values).validate()
         schedule = project.schedule
@@ -122,15 +164,8 @@ def cmd_render(args) -> int:
     layout = project.layout
     try:
         if masks_dir is not None:
-            _, plan = prepare(layout, settings, model)
-            if plan.analysis is None and not plan.empty:
-                # a method without spans: still show the token roles when they can be computed
-                try:
-                    _, plan = prepare(layout, settings, model, with_text=True)
-                except PromptError:
-                    pass
-            written = save_masks(plan, masks_dir)
-            print(f"wrote {len(written) - 1} mask(s) and {written[-1].name} to {masks_dir}")
+            written = method(settings.method).save_masks(model, layout, settings, masks_dir)
+            print(f"wrote {len(written) - 1} mask picture(s) and {written[-1].name} to {masks_dir}")
         result = generate(layout, schedule, settings, model)
     except (PromptError, SettingsError, LayoutError) as e:
         raise CommandError(f"{args.project}: {e}") from None
@@ -173,12 +208,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p.add_argument("--method", choices=list(METHODS), default=None,
                    help="; ".join(f"{m.name}: {m.label}" for m in METHODS.values()) + " (default: the project's, else ast)")
+    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter of the method, repeatable; "
+                   + "; ".join(f"{m.name}: " + ", ".join(f"{q.name} ({q.kind}, default {q.default})"
+                                                          for q in m.parameters)
+                               for m in METHODS.values() if m.parameters)
+                   + " (metadata records every parameter)")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--size", type=_size, default=None, metavar="WxH", help="image size (default: canvas size)")
     p.add_argument("--save-masks", metavar="DIR", default=None,
-                   help="write the token-grid masks used (PNG per segment) and token_roles.json")
+                   help="write what the model sees as pictures: ast and none: the token-grid masks (PNG per "
+                   "segment) and token_roles.json; regional: the region masks, the attention mask and regions.json")
     from ..models.options import OFFLOADS, QUANTISATIONS, VAE_TILINGS
 
     p.add_argument("--base", default=None, metavar="FOLDER|HF_ID",

@@ -68,3 +68,68 @@ def save_masks(plan: GenerationPlan, folder: str | Path) -> list[Path]:
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)
     return written
+
+
+REGIONS_FILE = "regions.json"
+MAX_PICTURE_SIDE = 2048
+
+
+def save_regional_masks(plan: GenerationPlan, regions: list, text_rows: int, order: str,
+                        folder: str | Path, parameters: dict | None = None) -> list[Path]:
+    """Regional prompting's view: one PNG per region (token grid, white = the region's image
+    tokens, which see its text; regions may overlap), the attention mask of the masked blocks
+    over the joint sequence (``regional-mask.png``, rows = queries, columns = keys, in the
+    model's joint order) and its image -> image part (``regional-image-mask.png``, what an
+    image-only attention uses), and ``regions.json``. A mask picture holds one token pair a
+    pixel up to 2048 tokens; longer sequences take ``cell x cell`` pairs a pixel: white where
+    every pair may attend, grey where some may, black where none may."""
+    import torch
+
+    from ..attention.regional_kernel import TEXT_FIRST, RegionTokens, mask_picture
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cols, rows = plan.grid
+    written: list[Path] = []
+    doc: dict = {
+        "method": "regional",
+        "image_size": [plan.width, plan.height],
+        "token_grid": {"cols": cols, "rows": rows, "order": "row-major (as the model packs latents)"},
+        "parameters": dict(parameters or {}),
+        "regions": [],
+    }
+    if not any(r.instance_id is not None for r in regions):
+        doc["note"] = "no instance covers a token: the render is the plain model, no masks are used"
+    else:
+        tokens = RegionTokens(torch.stack([r.mask for r in regions]), text_rows, order)
+        image_len = tokens.image_len
+        text_start = 0 if order == TEXT_FIRST else image_len
+        for k, region in enumerate(regions):
+            fname = f"region-{k:02d}-{_slug(region.name) if region.instance_id else 'background'}.png"
+            grid = region.mask.numpy().reshape(rows, cols)
+            Image.fromarray(grid.astype(np.uint8) * 255, "L").save(folder / fname)
+            written.append(folder / fname)
+            start = text_start + k * text_rows
+            doc["regions"].append({
+                "index": k, "name": region.name, "prompt": region.prompt, "instance_id": region.instance_id,
+                "mask_file": fname, "image_tokens": int(region.mask.sum()),
+                "text_rows": [start, start + text_rows],
+            })
+        pictures = {}
+        for name, bits in (("regional-mask.png", tokens.joint_bits()),
+                           ("regional-image-mask.png", tokens.image_bits())):
+            cell = -(-int(bits.numel()) // MAX_PICTURE_SIDE)
+            Image.fromarray(mask_picture(bits, cell), "L").save(folder / name)
+            written.append(folder / name)
+            pictures[name] = {"tokens": int(bits.numel()), "tokens_per_pixel": cell}
+        doc["sequence"] = {
+            "order": order, "text_rows_per_region": text_rows, "text_rows": tokens.text_len,
+            "image_rows": [0, image_len] if order != TEXT_FIRST else [tokens.text_len, tokens.text_len + image_len],
+            "rule": "query i may attend key j when they share a region (text rows: their region's; "
+                    "image tokens: every region covering them)",
+        }
+        doc["pictures"] = pictures
+    path = folder / REGIONS_FILE
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(path)
+    return written

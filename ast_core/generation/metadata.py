@@ -47,6 +47,7 @@ def build_metadata(*, model, settings: GenerationSettings, run, layout: Layout, 
         "method_used": run.used,  # the method that shaped the image ("none" when the layout had nothing)
         "schedule": run.record.get("schedule"),
         "attention_backend": run.record.get("attention_backend"),  # AST: "triton", "flex" or "torch"
+        "regions": run.record.get("regions"),  # regional prompting: each region's prompt and image tokens
         "layout": layout_dict(layout),
         "segments": plan.summary() if plan is not None else [],
         "timesteps": [round(float(t), 6) for t in timesteps],

@@ -3,6 +3,7 @@
     from ast_core.methods import METHODS, method
     method("ast").uses_schedule          # True: the Schedule panel edits its parameters
     method("none").parameters            # () : nothing to edit
+    method("regional").parameters        # inject steps, block intervals, base ratio (typed, with help)
 
 No torch at import; a method imports what it needs when it runs.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 from .ast import ASTMethod
 from .base import ControlMethod, MethodParameterError, MethodRun, Parameter
 from .plain import PlainMethod
+from .regional import RegionalMethod
 
-METHODS: dict[str, ControlMethod] = {m.name: m for m in (ASTMethod(), PlainMethod())}
+METHODS: dict[str, ControlMethod] = {m.name: m for m in (ASTMethod(), RegionalMethod(), PlainMethod())}
 DEFAULT_METHOD = "ast"
 
 

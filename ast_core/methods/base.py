@@ -121,3 +121,21 @@ class ControlMethod(ABC):
     def start(self, model, layout, settings, plan, timesteps, *, schedule=None,
               parameters: dict[str, Any] | None = None) -> MethodRun:
         """Encode the prompts and build the attention control for one run."""
+
+    def save_masks(self, model, layout, settings, folder) -> list:
+        """Write what the model sees under this method into ``folder``; returns the paths written.
+
+        Default: the token-grid segment masks and every text token's role (the token roles
+        also for a method that does not need the spans, when they can be computed).
+        """
+        from ..generate import prepare
+        from ..generation.mask_files import save_masks
+        from ..prompts import PromptError
+
+        _, plan = prepare(layout, settings, model)
+        if plan.analysis is None and not plan.empty:
+            try:
+                _, plan = prepare(layout, settings, model, with_text=True)
+            except PromptError:
+                pass
+        return save_masks(plan, folder)

@@ -4,9 +4,11 @@ offload, LoRAs, devices), the built-in tiny models.
 Importing this package does not import torch; ``load_model`` and friends do when called.
 """
 from .architecture import (
+    BASE,
     IMAGE,
     IMAGE_FIRST,
     JOINT,
+    MAIN,
     SINGLE,
     TEXT_FIRST,
     Architecture,
@@ -15,6 +17,7 @@ from .architecture import (
     JointLayout,
     TextLayout,
     TextPart,
+    TwoStreamControl,
 )
 from .architectures import (
     ARCHITECTURES,
@@ -34,8 +37,9 @@ _EXPORT_NAMES = ("export_tiny_model", "export_tiny_single_file")
 _DEVICE_NAMES = ("resolve_device", "resolve_dtype", "startup_warning")
 
 __all__ = [
-    "ARCHITECTURES", "Architecture", "AttentionLayer", "Conditioning", "DEFAULT_FAMILY", "FAMILIES", "IMAGE",
-    "IMAGE_FIRST", "JOINT", "JointLayout", "ModelFamily", "SINGLE", "TEXT_FIRST", "TextLayout", "TextPart",
+    "ARCHITECTURES", "Architecture", "AttentionLayer", "BASE", "Conditioning", "DEFAULT_FAMILY", "FAMILIES", "IMAGE",
+    "IMAGE_FIRST", "JOINT", "JointLayout", "MAIN", "ModelFamily", "SINGLE", "TEXT_FIRST", "TextLayout", "TextPart",
+    "TwoStreamControl",
     "architecture", "default_family", "family", "family_names", *_LOADING_NAMES, *_EXPORT_NAMES, *_DEVICE_NAMES,
     "CheckpointFileError", "FileFacts", "LoraChoice", "ModelOptions", "OptionError", "inspect_file", "parse_lora",
     "scan_folder",

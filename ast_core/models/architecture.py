@@ -18,6 +18,14 @@ adapter installs one processor per attention module that computes the module's p
 exactly as diffusers does, hands query/key/value in joint-sequence order to the control, and
 applies the output projections. Where the control does not act (``acts`` is False) the
 module's original processor runs, so those calls stay bit-identical to stock.
+
+Two text streams: a control with ``main_text`` (:class:`TwoStreamControl`, e.g. regional
+prompting) may run a transformer call on text of its own (the *main* stream) while the
+pipeline's text travels alongside as a parallel *base* stream. For such a call the adapter
+(``ast_core.models.streams``) runs every block twice, first on the base stream, then on the
+main stream, and tells the control which one each attention call belongs to
+(:attr:`AttentionLayer.stream`); with a guidance batch the negative half runs stock on its
+own. Calls where ``main_text`` is None are plain calls, as without the streams.
 """
 from __future__ import annotations
 
@@ -40,6 +48,8 @@ IMAGE_FIRST = "image_first"
 #: Attention kinds: a joint block (text and image streams), a single-stream block over the
 #: concatenated sequence, an image-only attention (SD3.5 Medium's ``attn2``).
 JOINT, SINGLE, IMAGE = "joint", "single", "image"
+#: Streams of a two-stream transformer call (see :class:`TwoStreamControl`).
+MAIN, BASE = "main", "base"
 
 
 @dataclass(frozen=True)
@@ -107,13 +117,14 @@ class AttentionLayer:
 
     ``layer`` is the schedule layer it belongs to (an image-only ``attn2`` shares its block's
     layer); ``index`` its position among all attention modules; ``kind`` one of JOINT,
-    SINGLE, IMAGE.
+    SINGLE, IMAGE; ``stream`` MAIN, or BASE for the base pass of a two-stream call.
     """
 
     index: int
     layer: int
     kind: str
     module: Any = field(repr=False, default=None)
+    stream: str = MAIN
 
 
 class AttentionControl(Protocol):
@@ -125,6 +136,24 @@ class AttentionControl(Protocol):
     def attend(self, layer: AttentionLayer, query: "torch.Tensor", key: "torch.Tensor",
                value: "torch.Tensor", attention_mask: "torch.Tensor | None") -> "torch.Tensor":
         """Attention output ``[B, N, H, Dv]`` for ``[B, N, H, D]`` inputs in joint order."""
+
+
+class TwoStreamControl(AttentionControl, Protocol):
+    """A control that runs the conditional batch on text of its own (see the module docstring).
+
+    ``main_text()`` is asked before every transformer call: None runs the call plainly; a
+    tensor ``[1 or B, L', D]`` (in the pipeline's text space, before the transformer's text
+    embedder; ``L'`` a whole multiple of the pipeline's text length ``L``, each block of ``L``
+    rows taking the text positions the pipeline's text has) makes the call a two-stream one:
+    the conditional batch runs on it (``stream`` MAIN) and, block by block, the pipeline's own
+    text runs as the base stream (``stream`` BASE, first). ``guidance_batch``: the call's batch
+    is ``[negative, positive]``; the negative half then runs stock, on its own.
+    """
+
+    guidance_batch: bool
+
+    def main_text(self) -> "torch.Tensor | None":
+        """The conditional batch's text for the coming transformer call, or None."""
 
 
 @dataclass
@@ -205,19 +234,49 @@ class Architecture(ABC):
 
     @contextlib.contextmanager
     def controlled(self, transformer, control: AttentionControl) -> Iterator[list[AttentionLayer]]:
-        """Install ``control`` on every attention module; the originals always come back."""
+        """Install ``control`` on every attention module; the originals always come back.
+
+        A :class:`TwoStreamControl` also gets the two-stream hooks (``ast_core.models.streams``).
+        """
         layers = self.attention_layers(transformer)
         installed: list[tuple[Any, Any]] = []
-        try:
-            for layer in layers:
-                original = layer.module.processor
-                installed.append((layer.module, original))
-                layer.module.set_processor(self.processor(layer, control, original))
-            yield layers
-        finally:
-            while installed:
-                module, original = installed.pop()
-                module.set_processor(original)
+        with contextlib.ExitStack() as stack:
+            if hasattr(control, "main_text"):
+                from .streams import TwoStreams
+
+                control = stack.enter_context(TwoStreams(self, transformer, control).installed())
+            try:
+                for layer in layers:
+                    original = layer.module.processor
+                    installed.append((layer.module, original))
+                    layer.module.set_processor(self.processor(layer, control, original))
+                yield layers
+            finally:
+                while installed:
+                    module, original = installed.pop()
+                    module.set_processor(original)
+
+    # ------------------------------------------------------------------ two text streams
+    #: keyword arguments of the transformer call that carry the batch (split for a guidance batch)
+    batch_arguments: tuple[str, ...] = ("hidden_states", "encoder_hidden_states", "pooled_projections",
+                                        "timestep")
+
+    @abstractmethod
+    def stream_blocks(self, transformer) -> list[tuple[Any, bool]]:
+        """The transformer blocks in call order, each called with keyword arguments
+        ``hidden_states`` (image) and ``encoder_hidden_states`` (text) and returning
+        ``(text, image)``; with each, whether a parallel base stream keeps image tokens of its
+        own there (False: its base pass reads the main stream's image tokens)."""
+
+    def main_stream_call(self, call: dict[str, Any], text) -> dict[str, Any]:
+        """The transformer call's keyword arguments with ``text`` in place of the pipeline's."""
+        return {**call, "encoder_hidden_states": text}
+
+    def base_stream_inputs(self, transformer, call: dict[str, Any]) -> dict[str, Any]:
+        """What the base stream's block calls take instead of the main stream's, from the
+        pipeline's call arguments: the text after the transformer's text embedder (and, where the
+        architecture has them, its positional embeddings). Called inside the transformer call."""
+        return {"encoder_hidden_states": transformer.context_embedder(call["encoder_hidden_states"])}
 
     @abstractmethod
     def encode(self, pipe, prompt: str, max_sequence_length: int, guidance: float,

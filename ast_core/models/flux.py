@@ -147,6 +147,31 @@ class FluxArchitecture(Architecture):
 
         return FluxControlledProcessor(layer, control, original)
 
+    # ------------------------------------------------------------------ two text streams
+    batch_arguments = Architecture.batch_arguments + ("guidance",)
+
+    def stream_blocks(self, transformer):
+        """Double blocks share the image tokens; through the single blocks a base stream keeps
+        image tokens of its own (Regional-Prompting-FLUX carries a whole base sequence there)."""
+        double, single = self._blocks(transformer)
+        return [(b, False) for b in double] + [(b, True) for b in single]
+
+    def main_stream_call(self, call, text):
+        """Each block of the pipeline's text length gets the pipeline's text ids (zeros in FluxPipeline)."""
+        ids = _text_ids(call)
+        if text.shape[1] % ids.shape[0]:
+            raise ValueError(f"main text: {text.shape[1]} rows are not whole blocks of the pipeline's "
+                             f"{ids.shape[0]} text rows")
+        return {**call, "encoder_hidden_states": text, "txt_ids": ids.repeat(text.shape[1] // ids.shape[0], 1)}
+
+    def base_stream_inputs(self, transformer, call):
+        """The embedded text and the rotary embedding of the pipeline's text ids + image ids."""
+        import torch
+
+        img_ids = call["img_ids"][0] if call["img_ids"].dim() == 3 else call["img_ids"]
+        return {"encoder_hidden_states": transformer.context_embedder(call["encoder_hidden_states"]),
+                "image_rotary_emb": transformer.pos_embed(torch.cat([_text_ids(call), img_ids], dim=0))}
+
     def encode(self, pipe, prompt: str, max_sequence_length: int, guidance: float,
                negative_prompt: str = "") -> Conditioning:
         import torch
@@ -240,3 +265,8 @@ class FluxArchitecture(Architecture):
         from .tiny_flux import build_tiny_flux
 
         return build_tiny_flux(fresh=fresh)
+
+
+def _text_ids(call: dict[str, Any]):
+    ids = call["txt_ids"]
+    return ids[0] if ids.dim() == 3 else ids

@@ -146,6 +146,11 @@ class SD3Architecture(Architecture):
 
         return SD3ControlledProcessor(layer, control, original)
 
+    def stream_blocks(self, transformer):
+        """Joint blocks only: a base stream shares the image tokens everywhere (the base pass of a
+        block with ``attn2`` runs it too, on the same image tokens)."""
+        return [(b, False) for b in self._blocks(transformer)]
+
     def encode(self, pipe, prompt: str, max_sequence_length: int, guidance: float,
                negative_prompt: str = "") -> Conditioning:
         import torch

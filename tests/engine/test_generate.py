@@ -156,8 +156,8 @@ def test_settings_validation():
         GenerationSettings(width=100).validate()
     with pytest.raises(SettingsError, match="steps"):
         GenerationSettings(steps=0).validate()
-    with pytest.raises(SettingsError, match="method must be one of ast, none"):
-        GenerationSettings(method="regional").validate()
+    with pytest.raises(SettingsError, match="method must be one of ast, regional, none"):
+        GenerationSettings(method="attend-excite").validate()
     with pytest.raises(SettingsError, match="seed must be a whole number"):
         GenerationSettings(seed=1.5).validate()
     with pytest.raises(SettingsError, match="unknown generation setting"):
