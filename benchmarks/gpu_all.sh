@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every GPU check and benchmark of the project in one run on an NVIDIA GPU, each part with its
+# own time limit (about 8 minutes in all), so a failing part never costs the others:
+#
+#   1. benchmarks/gpu_check.py     AST kernel correctness on every backend, then the attention
+#                                  benchmark (one layer, transformer forward, 28-step estimate)
+#   2. benchmarks/regional_bench.py   one regional-prompting layer vs plain SDPA
+#   3. benchmarks/gpu_memory_bench.py peak memory per model option (bf16, fp8, NF4, GGUF Q4, offload)
+#
+#   bash benchmarks/gpu_all.sh [OUT_DIR]      (default: $OUT, else out/gpu)
+#
+# Python packages the machine lacks can be put as wheels in .whl/ (installed with
+# --no-deps into /tmp/site first). Logs of every part go to OUT_DIR; the end of the output
+# repeats each part's summary.
+set -u
+cd "$(dirname "$0")/.."
+out=${1:-${OUT:-out/gpu}}
+mkdir -p "$out"
+if ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH=/tmp/site
+fi
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv 2>&1 | tee "$out/gpu.txt"
+python3 -c "import torch, triton, diffusers, transformers; print('torch', torch.__version__, 'triton', triton.__version__,
+'diffusers', diffusers.__version__, 'transformers', transformers.__version__)" 2>&1 | tee -a "$out/gpu.txt"
+
+part() {  # part NAME SECONDS COMMAND...
+  local name=$1 limit=$2; shift 2
+  echo "== $name (at most ${limit} s) =="
+  local t0=$SECONDS
+  timeout --kill-after=10 "$limit" "$@" > "$out/$name.txt" 2>&1
+  echo "== $name: exit $? after $((SECONDS - t0)) s =="
+}
+
+part check 290 python3 benchmarks/gpu_check.py --budget 270 --log /dev/null
+part regional 70 python3 benchmarks/regional_bench.py --device cuda --repeats 3
+part memory 130 python3 benchmarks/gpu_memory_bench.py --budget 115 \
+  --only "bf16,NF4 + T5 fp8 + model offload,GGUF Q4_0 + T5 fp8 + model offload,fp8 + T5 fp8,bf16 + model offload"
+
+echo; echo "######## summaries"
+sed -n '/== RESULT/,$p' "$out/check.txt"
+grep -B2 -A30 "^== " "$out/regional.txt" | tail -40
+tail -20 "$out/memory.txt"
