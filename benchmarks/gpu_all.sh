@@ -7,7 +7,10 @@
 #   2. benchmarks/regional_bench.py   one regional-prompting layer vs plain SDPA
 #   3. benchmarks/gpu_memory_bench.py peak memory per model option (bf16, fp8, NF4, GGUF Q4, offload)
 #
-#   bash benchmarks/gpu_all.sh [OUT_DIR]      (default: $OUT, else out/gpu)
+#   bash benchmarks/gpu_all.sh [OUT_DIR] [PARTS]   (default: $OUT, else out/gpu; PARTS: a comma
+#                                                  list of check, attention, regional, memory;
+#                                                  default check,regional,memory -- check includes
+#                                                  the attention benchmark, attention runs it alone)
 #
 # Python packages the machine lacks can be put as wheels in .whl/ (installed with
 # --no-deps into /tmp/site first). Logs of every part go to OUT_DIR; the end of the output
@@ -15,6 +18,7 @@
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-${OUT:-out/gpu}}
+parts=",${2:-check,regional,memory},"
 mkdir -p "$out"
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
@@ -25,8 +29,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm 
 python3 -c "import torch, triton, diffusers, transformers; print('torch', torch.__version__, 'triton', triton.__version__,
 'diffusers', diffusers.__version__, 'transformers', transformers.__version__)" 2>&1 | tee -a "$out/gpu.txt"
 
-part() {  # part NAME SECONDS COMMAND...
+part() {  # part NAME SECONDS COMMAND...   (runs only when NAME is in PARTS)
   local name=$1 limit=$2; shift 2
+  [[ $parts == *",$name,"* ]] || return 0
   echo "== $name (at most ${limit} s) =="
   local t0=$SECONDS
   timeout --kill-after=10 "$limit" "$@" > "$out/$name.txt" 2>&1
@@ -34,11 +39,14 @@ part() {  # part NAME SECONDS COMMAND...
 }
 
 part check 290 python3 benchmarks/gpu_check.py --budget 270 --log /dev/null
+part attention 220 python3 benchmarks/gpu_attention_bench.py --tune --deadline $(( $(date +%s) + 205 ))
 part regional 70 python3 benchmarks/regional_bench.py --device cuda --repeats 3
-part memory 130 python3 benchmarks/gpu_memory_bench.py --budget 115 \
-  --only "bf16,NF4 + T5 fp8 + model offload,GGUF Q4_0 + T5 fp8 + model offload,fp8 + T5 fp8,bf16 + model offload"
+part memory 200 python3 benchmarks/gpu_memory_bench.py --budget 170 \
+  --only "GGUF Q4_0 + T5 fp8 + model offload,NF4 + T5 fp8 + model offload,bf16,fp8 + T5 fp8,bf16 + model offload"
 
 echo; echo "######## summaries"
-sed -n '/== RESULT/,$p' "$out/check.txt"
-grep -B2 -A30 "^== " "$out/regional.txt" | tail -40
-tail -20 "$out/memory.txt"
+[[ -f "$out/check.txt" ]] && sed -n '/== RESULT/,$p' "$out/check.txt"
+[[ -f "$out/attention.txt" ]] && sed -n '/== SUMMARY/,$p' "$out/attention.txt"
+[[ -f "$out/regional.txt" ]] && tail -30 "$out/regional.txt"
+[[ -f "$out/memory.txt" ]] && tail -12 "$out/memory.txt"
+exit 0

@@ -232,7 +232,7 @@ def bench_layer(clock: Clock, side: int, text: int, heads: int, head_dim: int,
 def bench_tiles(clock: Clock, side: int, text: int, heads: int, head_dim: int,
                 dtype: torch.dtype) -> None:
     """Tile settings of the Triton kernel at one size (each one compiles once)."""
-    from ast_core.attention.triton_kernel import triton_modulated_attention
+    from ast_core.attention.triton_kernel import default_config, triton_modulated_attention
     device = clock.device
     n = text + side * side
     say(f"\n== Triton tile settings at {n} tokens (default {default_config(head_dim, dtype)}) ==")
@@ -489,6 +489,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{str(dtype).replace('torch.', '')}, sizes {sizes}, text {text}; auto backend: {fused}")
     if on_gpu:
         import triton
+
+        from ast_core.attention.triton_kernel import default_config
         say(f"triton {triton.__version__}; Triton tiles for head dim {head_dim}: "
             f"{default_config(head_dim, dtype)}")
     results: dict = {}
