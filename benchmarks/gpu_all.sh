@@ -39,10 +39,10 @@ part() {  # part NAME SECONDS COMMAND...   (runs only when NAME is in PARTS)
 }
 
 part check 290 python3 benchmarks/gpu_check.py --budget 270 --log /dev/null
-part attention 220 python3 benchmarks/gpu_attention_bench.py --tune --deadline $(( $(date +%s) + 205 ))
+part attention 220 python3 benchmarks/gpu_attention_bench.py --tune --deadline $(( $(date +%s) + 205 )) ${ATTENTION_ARGS:-}
 part regional 70 python3 benchmarks/regional_bench.py --device cuda --repeats 3
 part memory 200 python3 benchmarks/gpu_memory_bench.py --budget 170 \
-  --only "GGUF Q4_0 + T5 fp8 + model offload,NF4 + T5 fp8 + model offload,bf16,fp8 + T5 fp8,bf16 + model offload"
+  --only "${MEMORY_OPTIONS:-GGUF Q4_0 + T5 fp8 + model offload,NF4 + T5 fp8 + model offload,bf16,fp8 + T5 fp8,bf16 + model offload}"
 
 echo; echo "######## summaries"
 [[ -f "$out/check.txt" ]] && sed -n '/== RESULT/,$p' "$out/check.txt"

@@ -529,10 +529,11 @@ def main(argv: list[str] | None = None) -> None:
     elif {"forward", "render"} - skip:
         say("\nforward/render skipped: out of time")
     if args.tune and on_gpu:
-        try:
-            bench_tiles(clock, sizes[0] // 16, text, heads, head_dim, dtype)
-        except Exception:
-            traceback.print_exc(limit=3, file=sys.stdout)
+        for size in sizes:
+            try:
+                bench_tiles(clock, size // 16, text, heads, head_dim, dtype)
+            except Exception:
+                traceback.print_exc(limit=3, file=sys.stdout)
     summary(results, sizes, fused)
 
 

@@ -196,7 +196,10 @@ def build_pipeline(s: Shapes, option: Option, dev: torch.device, dt: torch.dtype
     if option.transformer == "gguf-q4":
         transformer = arch.transformer_from_file(gguf_state(s), str(config_root), dt, gguf_config(dt))
     else:
-        transformer = arch.transformer_from_file(transformer_state(s, source), str(config_root), dt)
+        state = transformer_state(s, source)
+        if option.transformer == "nf4":  # written to disk on the way: weights of their own, as a real file has
+            state = {k: v.clone() for k, v in state.items()}
+        transformer = arch.transformer_from_file(state, str(config_root), dt)
         if option.transformer == "nf4":  # as loading does with a plain file: bitsandbytes quantises on the GPU
             transformer = bitsandbytes_transformer(arch, transformer, option.options.quantize, dt)
     t5_tok, clip_tok = build_t5_tokenizer(512), build_clip_tokenizer()
