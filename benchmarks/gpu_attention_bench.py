@@ -243,8 +243,8 @@ def bench_tiles(clock: Clock, side: int, text: int, heads: int, head_dim: int,
     sdpa_ms = clock.time_ms(lambda: F.scaled_dot_product_attention(
         q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)), reps=20)
     # (block_m, block_n, warps, stages); the first is the default for head size 128
-    candidates = [(128, 64, 8, 3), (128, 64, 8, 2), (128, 64, 8, 4), (128, 32, 8, 3),
-                  (128, 128, 8, 2), (64, 64, 4, 3), (64, 128, 4, 2), (128, 128, 8, 3)]
+    candidates = [(64, 64, 4, 3), (128, 64, 8, 3), (128, 64, 8, 2), (128, 64, 8, 4), (128, 32, 8, 3),
+                  (128, 128, 8, 2), (64, 32, 4, 3), (64, 128, 4, 2), (64, 64, 4, 4)]
     for bm, bn, warps, stages in candidates:
         if clock.left() < 25:
             say("tile sweep stopped: out of time")
