@@ -205,14 +205,7 @@ def regional_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tens
     if query.shape[1] != mask.length or key.shape[1] != mask.length:
         raise ValueError(f"regional attention: the sequence has {query.shape[1]} tokens, the mask {mask.length}")
     if resolve_backend(backend, query.device) == "flex":
-        try:
-            return _flex(query, key, value, mask)
-        except Exception as exc:  # noqa: BLE001 - any compile failure: fall back for good
-            if backend != "auto":
-                raise
-            _FLEX_STATE["failed"] = f"{type(exc).__name__}: {exc}"
-            log.warning("regional attention: FlexAttention did not compile (%s); using the torch path",
-                        _FLEX_STATE["failed"])
+        return _flex(query, key, value, mask)
     return _by_class(query, key, value, mask)
 
 
@@ -233,7 +226,7 @@ def _by_class(query, key, value, mask: RegionalMask) -> torch.Tensor:
     return out
 
 
-_FLEX_STATE: dict[str, Any] = {"compiled": None, "failed": None}
+_FLEX_STATE: dict[str, Any] = {"compiled": None}
 
 
 def _flex(query, key, value, mask: RegionalMask) -> torch.Tensor:
