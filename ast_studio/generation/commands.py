@@ -22,7 +22,8 @@ from ast_core.project import RenderSettings
 from ast_core.schedule import KINDS, PowerCurve, Schedule
 
 _ID_RENDER_SETTINGS = 2201
-LABELS = {"steps": "steps", "guidance": "guidance", "seed": "seed", "seed_mode": "seed mode", "method": "method"}
+LABELS = {"steps": "steps", "guidance": "guidance", "seed": "seed", "seed_mode": "seed mode", "method": "method",
+          "count": "images per render"}
 
 
 class SetRenderSettings(QUndoCommand):

@@ -1,12 +1,9 @@
-"""The render history: turning a finished job into a project Render, reading it back, exporting it.
+"""The render history: turning a finished job into project Renders, reading them back, exporting them.
 
 A Render (``ast_core.project.Render``) keeps the image as PNG bytes, the exact parameters
-and a snapshot of the layout. ``parameters`` holds::
-
-    {"settings": {width, height, steps, guidance, seed, method},   # what the engine ran
-     "render_settings": {steps, guidance, seed, seed_mode, method}, # the panel's settings
-     "schedule": {...} | None, "model": {...}, "metadata": {...},   # engine metadata
-     "seconds": 1.2, "warnings": [...]}
+and a snapshot of the layout; what ``parameters`` holds is written down once, in
+:mod:`ast_core.project.render_record`. A job of several images (variations) gives one Render
+per image, each with its own seed and ``metadata["image"]`` = {index, count, first_seed}.
 
 A project file may hold anything JSON there (an older version, another tool, a damaged
 file), so everything read back from ``parameters`` is checked for its type here, and an
@@ -21,16 +18,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ast_core.provenance import LAYOUT_KEY, METADATA_KEY, png_bytes
-from ast_core.project import Render
+from ast_core.project import Render, RenderSettings
 from ast_core.project.layout_json import layout_from_dict, layout_to_dict
-
-from . import events as ev
-from ast_core.project import RenderSettings
+from ast_core.project.render_record import render_metadata, render_parameters
+from ast_core.provenance import METADATA_KEY, PARAMETERS_KEY, png_bytes
 from ast_core.schedule import Schedule
 
-#: PNG text chunk keys written on export (the engine's one metadata format).
-PNG_KEYS = ("Software", METADATA_KEY, LAYOUT_KEY)
+from . import events as ev
+
+#: PNG text chunk keys written on export (the one provenance format, as ``ast-studio render`` writes it).
+PNG_KEYS = ("Software", PARAMETERS_KEY, METADATA_KEY)
 
 
 class RenderImageError(ValueError):
@@ -76,19 +73,20 @@ def json_safe(value: Any) -> Any:
 
 
 def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
-    """The history entry for image ``index`` of a finished job."""
+    """The history entry for image ``index`` of a finished job (with that image's own seed)."""
     job = finished.job
     if job is None:
         raise ValueError("a finished event without its job cannot be recorded")
-    parameters = {
-        "settings": dict(job.settings),
-        "render_settings": dict(job.parameters.get("render_settings", {})),
-        "schedule": None if job.schedule is None else job.schedule.to_dict(),
-        "model": job.model.to_dict(),
-        "metadata": {k: v for k, v in finished.metadata.items() if k != "layout"},  # Render.layout has it
-        "seconds": round(finished.seconds, 3),
-        "warnings": list(finished.warnings),
-    }
+    metadata = finished.metadatas[index] if index < len(finished.metadatas) else finished.metadata
+    settings = dict(job.settings)
+    image_settings = _object(_object(metadata).get("settings"))
+    for key in ("seed", "num_images"):  # this image's: a one-image run with its seed makes it
+        if key in image_settings:
+            settings[key] = image_settings[key]
+    parameters = render_parameters(
+        metadata, settings=settings, render_settings=job.parameters.get("render_settings", {}),
+        schedule=None if job.schedule is None else job.schedule.to_dict(), model=job.model.to_dict(),
+        seconds=finished.seconds, warnings=list(finished.warnings))
     png = finished.pngs[index] if index < len(finished.pngs) else None
     if png is None:
         from .engine_run import encode_png
@@ -102,8 +100,18 @@ def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
     )
 
 
+def variation_of(render: Render) -> tuple[int, int] | None:
+    """(index, count), 1-based, of a render made as one of several variations; None otherwise."""
+    image = _object(_parameters(render, "metadata").get("image"))
+    index, count = image.get("index"), image.get("count")
+    if isinstance(index, int) and isinstance(count, int) and not isinstance(index, bool) and 1 <= index <= count \
+            and count > 1:
+        return index, count
+    return None
+
+
 def render_settings_of(render: Render) -> RenderSettings:
-    """The panel settings a render was made with, seed fixed to the seed it used."""
+    """The panel settings that make this render again: seed fixed to the seed it used, one image."""
     stored = _parameters(render, "render_settings")
     engine = _parameters(render, "settings")
     merged = {**{k: engine[k] for k in ("steps", "guidance", "seed", "method") if k in engine}, **stored}
@@ -111,7 +119,7 @@ def render_settings_of(render: Render) -> RenderSettings:
     seed = engine.get("seed", settings.seed)
     if isinstance(seed, int) and not isinstance(seed, bool):
         settings = replace(settings, seed=seed)
-    return replace(settings, seed_mode="fixed")
+    return replace(settings, seed_mode="fixed", count=1)
 
 
 def schedule_of(render: Render) -> Schedule | None:
@@ -133,20 +141,27 @@ def layout_of(render: Render):
     return layout_from_dict(render.layout, "render.layout")
 
 
+def _method(settings: dict) -> str:
+    method = settings.get("method")
+    return {"ast": "AST", "none": "no AST", "regional": "regional"}.get(method, "?") if isinstance(method, str) else "?"
+
+
 def summary(render: Render) -> str:
     """One line for a tooltip or caption: size, steps, guidance, seed, method, model."""
     s = _parameters(render, "settings")
-    model = _text(_parameters(render, "model").get("model"))
-    method = "AST" if s.get("method") == "ast" else "no AST" if s.get("method") == "none" else "?"
+    model = _parameters(render, "model").get("model")
+    if model is None:  # imported from a PNG: the model the metadata names
+        model = _object(_parameters(render, "metadata").get("model")).get("family")
+    variation = variation_of(render)
+    of = f" · variation {variation[0]} of {variation[1]}" if variation else ""
     return (f"{_text(s.get('width'))}×{_text(s.get('height'))} · {_text(s.get('steps'))} steps · "
-            f"guidance {_text(s.get('guidance'))} · seed {_text(s.get('seed'))} · {method} · {model}")
+            f"guidance {_text(s.get('guidance'))} · seed {_text(s.get('seed'))} · {_method(s)} · {_text(model)}{of}")
 
 
 def short_summary(render: Render) -> str:
     """Seed, steps and method: what tells two renders of one layout apart."""
     s = _parameters(render, "settings")
-    method = "AST" if s.get("method") == "ast" else "no AST"
-    return f"seed {_text(s.get('seed'))} · {_text(s.get('steps'))} steps · {method}"
+    return f"seed {_text(s.get('seed'))} · {_text(s.get('steps'))} steps · {_method(s)}"
 
 
 def png_with_metadata(render: Render) -> bytes:
@@ -159,13 +174,7 @@ def png_with_metadata(render: Render) -> bytes:
         image = decode_png(bytes(render.image_png))
     except ValueError as e:
         raise RenderImageError(f"the render's image cannot be decoded ({e})") from None
-    params = _object(render.parameters)
-    metadata = _object(params.get("metadata"))
-    metadata = {**metadata, "layout": render.layout}
-    for key in ("settings", "schedule", "warnings"):  # what the history keeps beside the engine's record
-        if metadata.get(key) is None and params.get(key) is not None:
-            metadata[key] = params[key]
-    return png_bytes(image, metadata)
+    return png_bytes(image, render_metadata(render.parameters, render.layout))
 
 
 def export_png(render: Render, path: str | Path) -> Path:
