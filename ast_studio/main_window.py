@@ -10,10 +10,15 @@ Other modules extend it without editing this file:
 * ``window.canvas`` is the :class:`~ast_studio.canvas.CanvasView`;
 * ``window.tool_bar`` is the main toolbar;
 * ``window.closing`` is emitted once the window really closes (stop worker threads there).
+
+Dropping a project (.astproj) or a render PNG anywhere on the window opens it, as File ▸ Open
+would (the canvas takes no drops of its own, so a drop on it reaches the window).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 
@@ -23,7 +28,7 @@ from .document import Document
 from .panels.instance_editor import instance_editor_dock
 from .panels.instance_list import instance_list_dock
 from .panels.prompts import prompts_dock
-from .project_files import ProjectFiles
+from .project_files import OPENABLE, ProjectFiles
 from .recovery import DEFAULT_DELAY_MS, Autosave
 from .window_actions import build_actions
 
@@ -50,6 +55,9 @@ class MainWindow(QMainWindow):
         self.document = document or Document(self)
         self.canvas = CanvasView(self.document, self)
         self.setCentralWidget(self.canvas)
+        self.setAcceptDrops(True)
+        for widget in (self.canvas, self.canvas.viewport()):  # its drops reach the window
+            widget.setAcceptDrops(False)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.menus: dict[str, QMenu] = {}
@@ -162,6 +170,33 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         self.setWindowTitle(self.document.window_title())
+
+    # ------------------------------------------------------------------ drops
+    @staticmethod
+    def dropped_files(mime) -> list[Path]:
+        """The local files of a drag that Open takes (projects and PNGs)."""
+        if not mime.hasUrls():
+            return []
+        paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+        return [p for p in paths if p.suffix.lower() in OPENABLE]
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        paths = self.dropped_files(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # opened once the drop returns: questions (save the changes?) must not block the drag's source
+        QTimer.singleShot(0, lambda: self.files.open_dropped(paths))
 
     # ------------------------------------------------------------- lifecycle
     def offer_recovery(self) -> bool:

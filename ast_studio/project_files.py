@@ -1,7 +1,9 @@
 """New / Open / Save / Save As / Open Recent / Import, with the questions an artist expects.
 
-Dialogs are Qt's static functions (QFileDialog.get*, QMessageBox.*) so tests can replace
-them. A file that cannot be read shows its error and leaves the current document as it was.
+Open takes a project or a PNG rendered by AST Studio (``ast-studio render`` or a history
+export): a PNG opens as a new untitled project made from its metadata, with the PNG itself in
+the history. Dialogs are Qt's static functions (QFileDialog.get*, QMessageBox.*) so tests can
+replace them. A file that cannot be read shows its error and leaves the current document as it was.
 """
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from . import settings
 log = logging.getLogger(__name__)
 
 PROJECT_FILTER = "AST projects (*.astproj)"
+OPEN_FILTERS = "AST projects and renders (*.astproj *.png);;AST projects (*.astproj);;Renders with AST Studio metadata (*.png)"
+#: File name endings Open (and a drop on the window) takes.
+OPENABLE = (".astproj", ".png")
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 
 
@@ -74,13 +79,15 @@ class ProjectFiles(QObject):
         return True
 
     def open(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", self._start_dir(), PROJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project or render", self._start_dir(), OPEN_FILTERS)
         return self.open_path(Path(path)) if path else False
 
     def open_path(self, path: Path, ask: bool = True, as_untitled: bool = False) -> bool:
-        """Open ``path``; on error show the message and keep the current document."""
+        """Open ``path`` (a project, or a render PNG); on error show the message and keep the current document."""
         from ast_core.project import ProjectFileError, load_project
 
+        if Path(path).suffix.lower() == ".png":
+            return self.open_png(Path(path), ask)
         if ask and not self.maybe_save():
             return False
         try:
@@ -99,6 +106,37 @@ class ProjectFiles(QObject):
         self.window.autosave.discard()
         self.opened.emit(Path(path))
         return True
+
+    def open_png(self, path: Path, ask: bool = True) -> bool:
+        """A render PNG as a new untitled project (its layout, settings, schedule; the PNG in the history)."""
+        from ast_core.provenance import ProvenanceError, read_png
+
+        if ask and not self.maybe_save():
+            return False
+        try:
+            read = read_png(path)
+        except ProvenanceError as e:
+            self._error("Cannot open the image as a project", str(e))
+            return False
+        self.document.load(read.project, None)
+        self.document.set_untitled_name(Path(path).stem)
+        self.document.mark_modified()
+        self.window.autosave.discard()
+        self.opened.emit(Path(path))
+        note = f"; {'; '.join(read.warnings)}" if read.warnings else ""
+        self.window.statusBar().showMessage(f"Opened the project of {Path(path).name}{note}", 8000)
+        if read.warnings:
+            QMessageBox.information(self.window, "Opened with notes", f"Opened the project of {path}.\n\n"
+                                    + "\n".join(f"• {w}" for w in read.warnings))
+        return True
+
+    def open_dropped(self, paths: list[Path]) -> bool:
+        """Open the first project or PNG among files dropped on the window."""
+        for path in paths:
+            if path.suffix.lower() in OPENABLE and path.is_file():
+                return self.open_path(path)
+        self._error("Cannot open", "Drop a project (.astproj) or a PNG rendered by AST Studio.")
+        return False
 
     def open_example(self, name: str = "beach") -> bool:
         """The bundled example, as an untitled copy (saving asks where)."""

@@ -70,7 +70,8 @@ def build_actions(window) -> dict[str, QAction]:
     # ------------------------------------------------------------------- File
     m = window.menu("file")
     acts["new"] = _action(window, "&New", files.new, QKeySequence.StandardKey.New, "new", "New project")
-    acts["open"] = _action(window, "&Open…", files.open, QKeySequence.StandardKey.Open, "open", "Open a project")
+    acts["open"] = _action(window, "&Open…", files.open, QKeySequence.StandardKey.Open, "open",
+                           "Open a project, or the project of a PNG rendered by AST Studio")
     recent = m.addMenu("Open &Recent")
     acts["save"] = _action(window, "&Save", files.save, QKeySequence.StandardKey.Save, "save", "Save the project")
     acts["save_as"] = _action(window, "Save &As…", files.save_as, "Ctrl+Shift+S")

@@ -1,4 +1,4 @@
-"""``import-seed``, ``import-boxes``, ``import-masks``, ``export-sketch``, ``export-masks``."""
+"""``import-seed``, ``import-boxes``, ``import-masks``, ``import-png``, ``export-sketch``, ``export-masks``."""
 from __future__ import annotations
 
 import argparse
@@ -180,6 +180,31 @@ def cmd_export_masks(args) -> int:
     return 0
 
 
+def cmd_import_png(args) -> int:
+    """A render PNG of AST Studio (command line or studio) -> the project that made it, the PNG in its history."""
+    from ..provenance import ProvenanceError, read_png
+
+    out = check_new_file(args.output, args.force, [args.image], PROJECT_SUFFIX)
+    try:
+        read = read_png(args.image)
+    except ProvenanceError as e:
+        raise CommandError(str(e)) from None
+    warn("import-png", read.warnings)
+    try:
+        save_project(read.project, out)
+    except ProjectFileError as e:
+        raise CommandError(f"{out}: cannot be written ({e.problem})") from None
+    except OSError as e:
+        raise CommandError(f"{out}: cannot be written ({e.strerror or e})") from None
+    layout, generation = read.project.layout, read.project.settings.generation
+    n = len(layout.instances)
+    model = read.metadata.get("model") if isinstance(read.metadata.get("model"), dict) else {}
+    made = f", made with {model['family']}" if isinstance(model.get("family"), str) else ""
+    print(f"wrote {out}: {layout.width}x{layout.height}, {n} instance{'s' * (n != 1)}, seed {generation.seed}, "
+          f"method {generation.method}{made}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     force = dict(action="store_true", help="replace an existing output")
 
@@ -217,6 +242,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT.astproj")
     p.add_argument("--force", **force)
     p.set_defaults(func=cmd_import_masks)
+
+    p = sub.add_parser("import-png", help="a render PNG of AST Studio -> the project that made it",
+                       description="Reads the PNG's ast-studio:metadata chunk (written by `render` and the studio's "
+                                   "history export): layout, prompts, settings, method parameters, schedule, LoRAs and "
+                                   "the image's own seed; the PNG joins the project's history. Nothing is decoded "
+                                   "but the text chunks.")
+    p.add_argument("image", metavar="IMAGE.png")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.astproj")
+    p.add_argument("--force", **force)
+    p.set_defaults(func=cmd_import_png)
 
     p = sub.add_parser("export-sketch", help="project -> colour sketch PNG + prompts JSON (seed format)",
                        description="Writes OUT.png and OUT.json next to it; import-seed reads them back.")

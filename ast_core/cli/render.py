@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..models.architectures import DEFAULT_FAMILY, family_names
 from .errors import CommandError
+from .progress import RenderProgress
 from .quiet import quiet_libraries
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
@@ -66,8 +67,16 @@ def _warn(messages) -> None:
 def _project_generation(generation) -> dict:
     """The engine settings a project's RenderSettings give (None = the model's default)."""
     values = {"steps": generation.steps, "guidance": generation.guidance, "seed": generation.seed,
-              "method": generation.method}
+              "method": generation.method, "num_images": generation.count}
     return {k: v for k, v in values.items() if v is not None}
+
+
+def output_paths(out: Path, count: int) -> list[Path]:
+    """``OUT.png`` for one image; ``OUT-1.png`` ... ``OUT-N.png`` (numbers padded alike) for several."""
+    if count == 1:
+        return [out]
+    width = len(str(count))
+    return [out.with_name(f"{out.stem}-{k:0{width}d}{out.suffix}") for k in range(1, count + 1)]
 
 
 def model_options(args, project_settings):
@@ -85,7 +94,7 @@ def model_options(args, project_settings):
         hint = "" if builtin else f" (--model {DEFAULT_FAMILY} renders with the built-in test model)"
     else:
         config, note = configured_model()
-        if note:
+        if note and not args.quiet:
             print(f"ast-studio render: note: {note} (or give --model)", file=sys.stderr)
         if config.missing_location():
             raise CommandError(f"the configured model: {config.missing_location()} (stored in "
@@ -116,10 +125,6 @@ def cmd_render(args) -> int:
         raise CommandError(f"{out}: the output file name must end in .png")
     if not out.parent.is_dir():
         raise CommandError(f"{out}: folder {str(out.parent)!r} does not exist")
-    if out.exists() and not out.is_file():
-        raise CommandError(f"{out}: exists and is not a file")
-    if out.exists() and not args.force:
-        raise CommandError(f"{out}: already exists (use --force to replace it)")
     masks_dir = Path(args.save_masks) if args.save_masks else None
     if masks_dir is not None and masks_dir.exists() and not masks_dir.is_dir():
         raise CommandError(f"{masks_dir}: exists and is not a folder")
@@ -143,6 +148,12 @@ def cmd_render(args) -> int:
     for key in ("steps", "seed", "method", "guidance"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
+    if args.count is not None:
+        from ..project.settings import MAX_IMAGES
+
+        if not 1 <= args.count <= MAX_IMAGES:
+            raise CommandError(f"--count must be between 1 and {MAX_IMAGES}, got {args.count}")
+        values["num_images"] = args.count
     if args.size is not None:
         values["width"], values["height"] = args.size
     chosen_method = values.get("method", DEFAULT_METHOD)
@@ -154,42 +165,56 @@ def cmd_render(args) -> int:
         schedule = project.schedule
     except (SettingsError, ValueError) as e:
         raise CommandError(f"{args.project}: {e}") from None
+    paths = output_paths(out, settings.num_images)
+    for path in paths:
+        if path.exists() and not path.is_file():
+            raise CommandError(f"{path}: exists and is not a file")
+        if path.exists() and not args.force:
+            raise CommandError(f"{path}: already exists (use --force to replace it)")
 
     options, hint = model_options(args, project.settings)
+    progress = RenderProgress(RenderProgress.wanted(args.quiet))
     try:
-        model = load_model(options)
-    except ModelLoadError as e:
-        raise CommandError(f"{e}{hint}") from None
-
-    layout = project.layout
-    try:
-        if masks_dir is not None:
-            written = method(settings.method).save_masks(model, layout, settings, masks_dir)
-            print(f"wrote {len(written) - 1} mask picture(s) and {written[-1].name} to {masks_dir}")
-        result = generate(layout, schedule, settings, model)
-    except (PromptError, SettingsError, LayoutError) as e:
-        raise CommandError(f"{args.project}: {e}") from None
-    except (RuntimeError, MemoryError) as e:
-        if not is_out_of_memory(e):
-            raise
-        free_memory()
-        raise CommandError(f"{args.project}: {out_of_memory_advice(settings.width, settings.height)}") from None
+        try:
+            model = load_model(options, on_progress=progress.stage)
+        except ModelLoadError as e:
+            raise CommandError(f"{e}{hint}") from None
+        layout = project.layout
+        try:
+            if masks_dir is not None:
+                written = method(settings.method).save_masks(model, layout, settings, masks_dir)
+                if not args.quiet:
+                    print(f"wrote {len(written) - 1} mask picture(s) and {written[-1].name} to {masks_dir}")
+            result = generate(layout, schedule, settings, model, on_step=progress.step if progress.enabled else None,
+                              on_stage=progress.stage)
+        except (PromptError, SettingsError, LayoutError) as e:
+            raise CommandError(f"{args.project}: {e}") from None
+        except (RuntimeError, MemoryError) as e:
+            if not is_out_of_memory(e):
+                raise
+            free_memory()
+            raise CommandError(f"{args.project}: {out_of_memory_advice(settings.width, settings.height)}") from None
+    finally:
+        progress.close()
     _warn(result.warnings)
     try:
-        paths = []
-        for k, image in enumerate(result.images):
-            path = out if k == 0 else out.with_name(f"{out.stem}-{k + 1}{out.suffix}")
-            save_png(image, path, result.metadata)
-            paths.append(path)
+        for path, image, metadata in zip(paths, result.images, result.image_metadata):
+            save_png(image, path, metadata)
     except OSError as e:
         raise CommandError(f"{out}: cannot be written ({e})") from None
-    md = result.metadata
+    if not args.quiet:
+        print(f"wrote {', '.join(map(str, paths))}: {_summary(result.metadata)}")
+    return 0
+
+
+def _summary(md: dict) -> str:
     s = md["settings"]
+    n = s["num_images"]
+    seeds = f"seed {s['seed']}" if n == 1 else f"seeds {s['seed']}-{s['seed'] + n - 1}"
     loras = md["model"].get("loras") or []
     extra = f", {len(loras)} LoRA{'s' if len(loras) != 1 else ''}" if loras else ""
-    print(f"wrote {', '.join(map(str, paths))}: {s['width']}x{s['height']}, {s['steps']} steps, seed {md['seed']}, "
-          f"method {md['method_used']}, model {md['model']['family']} on {md['model']['device_name']}{extra}")
-    return 0
+    return (f"{s['width']}x{s['height']}, {s['steps']} steps, {seeds}, method {md['method_used']}, "
+            f"model {md['model']['family']} on {md['model']['device_name']}{extra}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -217,6 +242,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--count", type=int, default=None, metavar="N",
+                   help="images to make, seeds S, S+1, ... (variations; default: the project's, else 1); "
+                   "several are written as OUT-1.png ... OUT-N.png, each with its own seed in its metadata")
     p.add_argument("--size", type=_size, default=None, metavar="WxH", help="image size (default: canvas size)")
     p.add_argument("--save-masks", metavar="DIR", default=None,
                    help="write what the model sees as pictures: ast and none: the token-grid masks (PNG per "
@@ -246,4 +274,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",
                    help="a LoRA and its strength (default 1); repeatable. Given, these replace the project's LoRAs")
     p.add_argument("--force", action="store_true", help="replace OUT.png if it exists")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only warnings and errors (no progress bar, no summary)")
     p.set_defaults(func=cmd_render)

@@ -1,14 +1,19 @@
-"""The metadata of a render: everything needed to make the same image again."""
+"""The metadata of a render: everything needed to make the same image again.
+
+One dict per image (:func:`image_metadata`): its own seed, and where it stands among the
+variations of its run. PNGs carry it in their ``ast-studio:metadata`` chunk (:mod:`ast_core.provenance`,
+which also owns its format version).
+"""
 from __future__ import annotations
 
+import copy
 import platform
 from datetime import datetime, timezone
 from typing import Any
 
 from ..document import Layout
+from ..provenance.record import FORMAT
 from .settings import GenerationSettings
-
-FORMAT = 1
 
 
 def versions() -> dict[str, str]:
@@ -54,6 +59,20 @@ def build_metadata(*, model, settings: GenerationSettings, run, layout: Layout, 
         "versions": versions(),
         "warnings": list(warnings),
     }
+
+
+def image_metadata(metadata: dict[str, Any], index: int) -> dict[str, Any]:
+    """The metadata of image ``index`` (0-based) of a run's ``metadata``: its own seed, recorded as a
+    one-image run with that seed (which makes this image), and ``image`` = {index (1-based), count,
+    first_seed}."""
+    out = copy.deepcopy(metadata)
+    settings = out["settings"]
+    count, first = int(settings["num_images"]), int(settings["seed"])
+    seed = first + index
+    settings.update(seed=seed, num_images=1)
+    out["seed"] = seed
+    out["image"] = {"index": index + 1, "count": count, "first_seed": first}
+    return out
 
 
 def job_from_metadata(metadata: dict[str, Any]):

@@ -7,13 +7,13 @@ from typing import Any
 
 from ..methods import METHODS, MethodParameterError, method
 from ..models.families import ModelFamily
+from ..project.settings import MAX_IMAGES
 from ..schedule.timesteps import steps_to_run
 
 MAX_SEED = 2**63 - 1
 MAX_SIDE = 4096
 MIN_SIDE = 64
 MAX_STEPS = 500
-MAX_IMAGES = 16
 MAX_T5_LENGTH = 512  # T5 text tokens the pipelines accept
 
 
@@ -25,7 +25,9 @@ class SettingsError(ValueError):
 class GenerationSettings:
     """``None`` means: the layout's size, the model family's default steps/guidance/sequence length,
     a fresh random seed (recorded in the result's metadata). ``method_parameters`` are the
-    method's own typed parameters (``ast_core.methods``; the AST schedule travels separately)."""
+    method's own typed parameters (``ast_core.methods``; the AST schedule travels separately).
+    ``num_images`` images are made with seeds ``seed``, ``seed + 1``, ...: image k is the image a
+    one-image run with seed ``seed + k`` makes."""
 
     width: int | None = None
     height: int | None = None
@@ -77,6 +79,8 @@ class GenerationSettings:
         _whole(self.num_images, "num_images")
         if not 1 <= self.num_images <= MAX_IMAGES:
             raise SettingsError(f"num_images must be between 1 and {MAX_IMAGES}, got {self.num_images}")
+        if self.seed is not None and self.seed + self.num_images - 1 > MAX_SEED:
+            raise SettingsError(f"seed {self.seed} with {self.num_images} images goes past the largest seed, {MAX_SEED}")
         return self
 
     def resolved(self, layout_size: tuple[int, int], family: ModelFamily) -> "GenerationSettings":

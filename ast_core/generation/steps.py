@@ -15,14 +15,20 @@ from typing import Callable
 
 import torch
 
+from ..progress import DECODING, Stage, StageCallback, report
+
 
 class Cancelled(Exception):
-    """The generation was cancelled; ``step`` steps had finished."""
+    """The generation was cancelled; ``step`` steps of the image in progress had finished.
 
-    def __init__(self, step: int, total: int) -> None:
+    ``result`` holds the images that were finished before (a ``GenerationResult``; None when
+    there were none): a run of several images keeps what it made."""
+
+    def __init__(self, step: int, total: int, result=None) -> None:
         super().__init__(f"generation cancelled after step {step} of {total}")
         self.step = step
         self.total = total
+        self.result = result
 
 
 @dataclass
@@ -33,6 +39,8 @@ class StepInfo:
     sigma: float
     latents: torch.Tensor  # x after the step, [B, C, H/8, W/8] float32 on the CPU ("normalised" latents)
     x0: torch.Tensor  # clean-latent prediction of the step, same shape
+    image: int = 1  # 1-based image of the run this step belongs to
+    images: int = 1  # images the run makes
 
 
 CancelFlag = threading.Event | Callable[[], bool] | None
@@ -51,7 +59,8 @@ class StepWatcher:
 
     def __init__(self, model, total: int, width: int, height: int,
                  on_step: Callable[[StepInfo], None] | None, cancel: CancelFlag,
-                 step_finished: Callable[[int], None] | None = None) -> None:
+                 step_finished: Callable[[int], None] | None = None, *, image: int = 1, images: int = 1,
+                 on_stage: StageCallback = None) -> None:
         self.pipe = model.pipeline
         self.architecture = model.architecture
         self.total = total
@@ -59,6 +68,8 @@ class StepWatcher:
         self.on_step = on_step
         self.cancel = cancel
         self.step_finished = step_finished
+        self.image, self.images = image, images
+        self.on_stage = on_stage
         self.steps_done = 0
         self.timesteps: list[float] = []
         self._x_t: torch.Tensor | None = None
@@ -99,7 +110,11 @@ class StepWatcher:
                 step=i + 1, total=self.total, timestep=float(t), sigma=sigma,
                 latents=unpack(x_next.cpu(), self.width, self.height, vsf),
                 x0=unpack(x0.cpu(), self.width, self.height, vsf),
+                image=self.image, images=self.images,
             ))
         if is_cancelled(self.cancel) and i + 1 < self.total:
             raise Cancelled(i + 1, self.total)
+        if i + 1 == self.total:  # the pipeline decodes the latents next
+            of = f" {self.image}/{self.images}" if self.images > 1 else ""
+            report(self.on_stage, Stage(DECODING, f"Decoding image{of}", image=self.image, images=self.images))
         return {}

@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from ..progress import LOADING, Stage, StageCallback, report
 from . import parts
 from .architecture import Architecture
 from .architectures import ARCHITECTURES, DEFAULT_FAMILY, FAMILIES, architecture_for_pipeline_class
@@ -36,6 +37,7 @@ from .checkpoint_files import ENCODER_PREFIXES, VAE_PREFIXES, CheckpointFileErro
 from .device import DTYPE_NAMES, device_label, resolve_device, resolve_dtype, startup_warning
 from .errors import ModelLoadError
 from .families import ModelFamily
+from .load_progress import counting_components
 from .loras import LoraError, LoraState, apply_loras
 from .options import LoraChoice, ModelOptions, OptionError
 from .parts import first_line
@@ -128,12 +130,16 @@ def load_model(
     device: str | torch.device | None = "auto",
     dtype: str | torch.dtype | None = "auto",
     cpu_offload: bool = False,
+    on_progress: StageCallback = None,
     **options: Any,
 ) -> LoadedModel:
     """Load ``source`` (a name, folder, cached id or file; or a whole ModelOptions).
 
     Keyword ``options`` are further :class:`ModelOptions` fields (``quantize="fp8"``,
     ``loras=(...)``...); with a ModelOptions as ``source`` the other arguments are ignored.
+    ``on_progress(Stage)`` hears each loading stage ("Loading model (2/7 components)" as a
+    diffusers folder's components load, with ``done``/``total``; single files, placing on the
+    device, LoRAs).
     """
     try:
         if isinstance(source, ModelOptions):
@@ -152,12 +158,15 @@ def load_model(
             notes.append(warning)
     plan = _locate(opts)
     try:
-        pipe, shared = _assemble(plan, opts, dev, dt)
+        pipe, shared = _assemble(plan, opts, dev, dt, on_progress)
     except (QuantisationError, CheckpointFileError) as e:
         raise ModelLoadError(str(e)) from None
+    if dev.type != "cpu":
+        report(on_progress, Stage(LOADING, f"Moving the model to {device_label(dev)}"))
     model = _finish(pipe, plan, opts, dev, dt, notes)
     model.shared = shared
     if opts.loras:
+        report(on_progress, Stage(LOADING, f"Loading {len(opts.loras)} LoRA{'s' if len(opts.loras) != 1 else ''}"))
         try:
             model.use_loras(opts.loras)
         except LoraError as e:
@@ -464,13 +473,18 @@ def hf_cache_folder(repo_id: str) -> Path:
 
 
 # ---------------------------------------------------------------------- building the pipeline
-def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype):
+def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtype, progress: StageCallback = None):
     """The pipeline in ``dt`` on the CPU with every component in place; (pipeline, shared?)."""
     fam, arch = plan.family, plan.family.architecture
+
+    def stage(text: str, done: int | None = None, total: int | None = None) -> None:
+        report(progress, Stage(LOADING, text, done, total))
+
     load_time = opts.quantize in LOAD_TIME or opts.is_gguf
     t5_slot = next((s for s, e in arch.text_encoder_slots.items() if e == "t5"), None)
     with tempfile.TemporaryDirectory(prefix="ast-studio-config-") as tmp:
         if plan.builtin:
+            stage(f"Building the built-in {fam.name}")
             plain = not (plan.transformer or plan.vae or plan.encoders or load_time or opts.loras
                          or opts.quantize != "none" or opts.text_encoder_quantize != "none"
                          or opts.offload != "none")
@@ -483,13 +497,16 @@ def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtyp
         components: dict[str, Any] = {}
         try:
             if plan.transformer is not None:
+                stage(f"Loading the transformer from {plan.transformer.path.name}")
                 components["transformer"] = parts.transformer_from_file(
                     plan.transformer, arch, fam.name, opts.quantize, dev, dt, config_root)
             elif opts.quantize in LOAD_TIME:
                 components["transformer"] = parts.quantised_transformer(arch, config_root, opts.quantize, dt, builtin)
             if plan.vae is not None:
+                stage(f"Loading the VAE from {plan.vae[0].path.name}")
                 components["vae"] = parts.vae_from_file(plan.vae, config_root, dt)
             for slot, (facts, prefix) in plan.encoders.items():
+                stage(f"Loading {slot.replace('_', ' ')} from {facts.path.name}")
                 quant = opts.text_encoder_quantize if slot == t5_slot else "none"
                 cls = type(getattr(builtin, slot)) if builtin is not None else parts.encoder_class(config_root, slot)
                 components[slot] = parts.encoder_from_file(facts, prefix, config_root, slot, dt, quant, cls)
@@ -501,8 +518,13 @@ def _assemble(plan: _Plan, opts: ModelOptions, dev: torch.device, dt: torch.dtyp
             raise ModelLoadError(f"could not load {fam.name} parts from {plan.label}: {first_line(e)}") from e
         if builtin is not None:
             return type(builtin)(**{**builtin.components, **components}), False
+        def counted(done: int, total: int, name: str) -> None:  # "(3/7 components: vae)": the third is loading
+            text = f"{done + 1}/{total} components: {name.replace('_', ' ')}" if name else f"{done}/{total} components"
+            stage(f"Loading model ({text})", done, total)
+
         try:
-            return arch.load_folder(str(plan.base), dt, **components), False
+            with counting_components(counted if progress is not None else None):
+                return arch.load_folder(str(plan.base), dt, **components), False
         except Exception as e:  # noqa: BLE001
             raise ModelLoadError(f"could not load {fam.name} from {plan.base}: {first_line(e)}") from e
 

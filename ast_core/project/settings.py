@@ -1,7 +1,8 @@
 """A project's settings, typed: what ``settings.json`` holds, as live objects.
 
 * :class:`RenderSettings` -- the generation settings the artist picks for the project (steps and
-  guidance, each a number or the model's default; seed and its mode, method);
+  guidance, each a number or the model's default; seed and its mode, method, how many images one
+  render makes);
 * :class:`ProjectSettings` -- those, the project's LoRAs, each method's own parameters, and any
   key this version does not know (kept as it was, so a newer file survives a save here).
 
@@ -32,6 +33,8 @@ SEED_MODES = ("fixed", "random", "increment")
 MAX_SEED = 2**31 - 1  # fits a QSpinBox
 STEP_RANGE = (1, 200)
 GUIDANCE_RANGE = (0.0, 30.0)
+#: Images one render makes (variations with seeds S, S+1, ...); the engine's limit too.
+MAX_IMAGES = 16
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class RenderSettings:
     seed: int = 0
     seed_mode: str = "fixed"
     method: str = "ast"
+    #: images per render: seeds seed, seed + 1, ... (variations)
+    count: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,11 +65,12 @@ class RenderSettings:
             return (rng or random.SystemRandom()).randint(0, MAX_SEED)
         return self.seed
 
-    def after_run(self, used_seed: int) -> "RenderSettings":
-        """Settings after a finished render: "increment" moves on to the next seed; "fixed" and
-        "random" stay as they are (the seed a render used is in its history entry)."""
+    def after_run(self, used_seed: int, images: int = 1) -> "RenderSettings":
+        """Settings after a render of ``images`` images from seed ``used_seed``: "increment" moves on
+        to the next unused seed; "fixed" and "random" stay as they are (the seed a render used is in
+        its history entry)."""
         if self.seed_mode == "increment":
-            return replace(self, seed=(used_seed + 1) % (MAX_SEED + 1))
+            return replace(self, seed=(used_seed + images) % (MAX_SEED + 1))
         return self
 
     def engine_settings(self, width: int, height: int, seed: int,
@@ -72,7 +78,7 @@ class RenderSettings:
         """Keyword arguments of the engine's ``GenerationSettings`` for one run."""
         return {"width": int(width), "height": int(height), "steps": self.steps,
                 "guidance": self.guidance, "seed": int(seed), "method": self.method,
-                "method_parameters": dict(method_parameters or {})}
+                "method_parameters": dict(method_parameters or {}), "num_images": self.count}
 
     @staticmethod
     def from_dict(data: Any, warnings: list[str] | None = None) -> "RenderSettings":
@@ -89,6 +95,7 @@ class RenderSettings:
             seed=_int(d, "seed", 0, MAX_SEED, defaults.seed, warnings),
             seed_mode=_choice(d, "seed_mode", SEED_MODES, defaults.seed_mode, warnings),
             method=_choice(d, "method", tuple(METHODS), defaults.method, warnings),
+            count=_int(d, "count", 1, MAX_IMAGES, defaults.count, warnings),
         )
 
 

@@ -27,7 +27,8 @@ from ast_core.schedule import KINDS, PowerCurve, Schedule
 _ID_RENDER_SETTINGS = 2201
 _ID_METHOD_PARAMETERS = 2202
 _ID_LORAS = 2203
-LABELS = {"steps": "steps", "guidance": "guidance", "seed": "seed", "seed_mode": "seed mode", "method": "method"}
+LABELS = {"steps": "steps", "guidance": "guidance", "seed": "seed", "seed_mode": "seed mode", "method": "method",
+          "count": "images per render"}
 
 
 class SetRenderSettings(QUndoCommand):

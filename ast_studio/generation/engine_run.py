@@ -21,13 +21,14 @@ OOM_ADVICE = ("Try a smaller canvas, fewer images, 'CPU offload' or a lighter dt
               "settings, or close other programs using the GPU.")
 
 
-def load(model: ModelSettings):
-    """The engine's LoadedModel for ``model`` (raises the engine's ModelLoadError)."""
+def load(model: ModelSettings, on_progress: Callable | None = None):
+    """The engine's LoadedModel for ``model`` (raises the engine's ModelLoadError);
+    ``on_progress(ast_core.progress.Stage)`` hears the loading stages."""
     from ast_core.models import ModelLoadError, load_model
 
     if model.missing_location():
         raise ModelLoadError(model.missing_location())
-    return load_model(model.options())
+    return load_model(model.options(), on_progress=on_progress)
 
 
 def check(model: ModelSettings) -> tuple[bool, str]:
@@ -59,13 +60,14 @@ def numbers_that_run(settings: dict, family) -> dict:
     return {"steps": resolved.steps, "guidance": resolved.guidance}
 
 
-def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel) -> object:
+def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel, on_stage: Callable | None = None) -> object:
     """Run ``job`` with the engine; returns its GenerationResult (raises the engine's errors)."""
     import ast_core.generate as engine
 
     settings = engine.GenerationSettings(**job.settings)
     loaded.use_loras(job.loras)  # the project's LoRAs (no reload; a bad file raises LoraError)
-    return engine.generate(job.layout, job.schedule, settings, loaded, on_step=on_step, cancel=cancel)
+    return engine.generate(job.layout, job.schedule, settings, loaded, on_step=on_step, cancel=cancel,
+                           on_stage=on_stage)
 
 
 def preview_rgb(info, loaded) -> np.ndarray:

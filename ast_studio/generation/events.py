@@ -43,7 +43,8 @@ class GenerationJob:
 
 @dataclass(frozen=True)
 class Loading:
-    """The model is being loaded (``progress`` in 0..1, or None when unknown)."""
+    """The model is being loaded: ``message`` says which stage ("Loading model (3/7 components:
+    vae)"), ``progress`` in 0..1 (None when unknown)."""
 
     message: str
     progress: float | None = None
@@ -59,8 +60,21 @@ class Started:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """The run entered a stage: ``kind`` "encoding", "denoising" or "decoding" (``ast_core.progress``),
+    ``text`` for the user ("Encoding prompts", "Image 2/4", "Decoding image 2/4")."""
+
+    kind: str
+    text: str
+    image: int = 1
+    images: int = 1
+    job_id: int = 0
+
+
+@dataclass(frozen=True)
 class Step:
-    """Denoising step ``index`` (1-based) of ``total`` ended; ``preview`` is RGB uint8.
+    """Denoising step ``index`` (1-based) of ``total`` of image ``image`` of ``images`` ended;
+    ``preview`` is RGB uint8.
 
     ``step_ended`` is the ``time.perf_counter()`` at the moment the engine reported the
     step, so the GUI can measure how long the preview took to reach the screen.
@@ -71,12 +85,14 @@ class Step:
     preview: np.ndarray | None
     step_ended: float = field(default_factory=time.perf_counter)
     job_id: int = 0
+    image: int = 1
+    images: int = 1
 
 
 @dataclass(frozen=True)
 class Finished:
     """The job ended normally: decoded images (RGB uint8), the same as PNG bytes (encoded
-    on the worker thread) and the engine's metadata."""
+    on the worker thread), the run's metadata and each image's (``metadatas[k]``: its own seed)."""
 
     images: list
     metadata: dict
@@ -85,14 +101,17 @@ class Finished:
     seconds: float = 0.0
     job_id: int = 0
     pngs: list = field(default_factory=list)
+    metadatas: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Cancelled:
-    """The job stopped because the user cancelled it (after ``steps_done`` steps)."""
+    """The job stopped because the user cancelled it (after ``steps_done`` steps of the image in
+    progress). ``finished`` holds the images of the job that were done before (a Finished, or None)."""
 
     steps_done: int = 0
     job_id: int = 0
+    finished: Finished | None = None
 
 
 @dataclass(frozen=True)
@@ -105,4 +124,4 @@ class Error:
     job_id: int = 0
 
 
-WorkerEvent = Loading | Started | Step | Finished | Cancelled | Error
+WorkerEvent = Loading | Started | Stage | Step | Finished | Cancelled | Error

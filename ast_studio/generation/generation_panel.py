@@ -1,21 +1,24 @@
-"""The Generate panel: model, settings, the method's parameters, AST quick controls, LoRAs, the
-Generate/Cancel button, messages.
+"""The Generate panel: model, settings, the method's parameters, AST quick controls, LoRAs,
+Generate / Cancel, progress, queue, messages.
 
-One job at a time: while a render runs the big button turns into **Cancel** (the settings
-stay editable; they apply to the next render). Every change is an undo command on the
-document (settings -> ``settings.generation``; the method's own parameters -> its entry in
-``settings.method_parameters`` (:mod:`.method_parameters`); AST quick controls -> the
-schedule; LoRAs -> ``settings.loras`` (:mod:`.lora_list`)). Steps and guidance at their lowest
-value mean the configured model's own default, shown as "Model default (N)".
+One job runs at a time: while it runs, **Generate** reads "Add to queue" and puts the project as
+it is now in the render queue shown under it (reorder, remove); **Cancel** stops the running
+job within one step and the queue carries on. The progress bar shows the stage ("Loading model
+(3/7 components: vae)", "Encoding prompts", "Image 2/4 · step 3/28") with the elapsed time and
+the time left under it. The settings stay editable; they apply to the next render. Every change
+is an undo command on the document (settings -> ``settings.generation``; the method's own
+parameters -> its entry in ``settings.method_parameters`` (:mod:`.method_parameters`); AST quick
+controls -> the schedule; LoRAs -> ``settings.loras`` (:mod:`.lora_list`)). Steps and guidance
+at their lowest value mean the configured model's own default, shown as "Model default (N)".
 Problems (missing model, out of memory, an instance whose text is not in the base prompt)
-appear in the message area under the button, never as a blocking dialog.
+appear in the message area under the buttons, never as a blocking dialog.
 """
 from __future__ import annotations
 
 import html
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -40,10 +43,12 @@ from ast_core.methods import METHODS, method
 
 from . import events as ev
 from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
+from .job_clock import JobClock, clock_text
 from .lora_list import LoraList
 from .method_parameters import MethodParametersBox
 from .model_settings import ModelSettings, load_model_settings, model_note, notifier
-from ast_core.project.settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE
+from .queue_view import QueueView
+from ast_core.project.settings import GUIDANCE_RANGE, MAX_IMAGES, MAX_SEED, STEP_RANGE
 
 GUIDANCE_STEP = 0.5
 #: the guidance box's lowest value stands for "the model's default" (0 is a guidance of its own)
@@ -119,8 +124,9 @@ def _heading(text: str) -> QLabel:
 class GenerationPanel(QWidget):
     """Settings + Generate/Cancel for the document; talks to a :class:`GenerationRunner`."""
 
-    #: ask for a render (the controller builds the job); emitted by the Generate button
+    #: ask for a render (the controller builds the job; queued while one runs); the Generate button
     generate_requested = Signal()
+    #: stop the running job; the Cancel button
     cancel_requested = Signal()
     model_settings_requested = Signal()
 
@@ -166,6 +172,10 @@ class GenerationPanel(QWidget):
         for key, label in SEED_MODE_LABELS.items():
             self.seed_mode.addItem(label, key)
             self.seed_mode.setItemData(self.seed_mode.count() - 1, SEED_MODE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
+        self.count = QSpinBox()
+        self.count.setRange(1, MAX_IMAGES)
+        self.count.setToolTip("Images one Generate makes (variations): seeds S, S+1, ...; each joins the history "
+                              "with its own seed and can be restored on its own")
         self.method = QComboBox()
         for key, control in METHODS.items():  # the registry: every method the engine has
             self.method.addItem(control.label, key)
@@ -179,6 +189,7 @@ class GenerationPanel(QWidget):
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.seed_mode, 1)
         form.addRow("Seed", seed_row)
+        form.addRow("Images", self.count)
         form.addRow("Method", self.method)
 
         # --- the selected method's own parameters (built from the registry)
@@ -217,8 +228,19 @@ class GenerationPanel(QWidget):
         # --- run
         self.generate_button = QPushButton("Generate")
         self.generate_button.setMinimumHeight(36)
-        self.generate_button.setToolTip("Render the layout (Ctrl+Return). While it runs, this button cancels it.")
-        self.generate_button.clicked.connect(self._on_button)
+        self.generate_button.clicked.connect(self.generate_requested)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setMinimumHeight(36)
+        self.cancel_button.setToolTip("Stop the running render at the end of its current step; the queue goes on")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.clock: JobClock | None = None
+        self.timing = QLabel("")  # "0:07 elapsed · about 0:21 left" while a job runs
+        self.timing.setStyleSheet("color: #9aa0a8;")
+        self.timing.hide()
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._show_timing)
+        self.queue = QueueView()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setRange(0, 1)
@@ -253,21 +275,27 @@ class GenerationPanel(QWidget):
                              + self.scroll.verticalScrollBar().sizeHint().width() + 20)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        layout.addWidget(self.generate_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 3)
+        buttons.addWidget(self.cancel_button, 1)
+        layout.addLayout(buttons)
         layout.addWidget(self.progress)
+        layout.addWidget(self.timing)
         layout.addWidget(self.status)
+        layout.addWidget(self.queue)
         layout.addWidget(self.messages)
         layout.addWidget(self.scroll, 1)
 
         # a typed number counts when Enter or Tab confirms it (the arrows count at once): a value
         # half typed is never written back over what the user is typing
-        for box in (self.steps, self.guidance, self.seed, self.w_t2t, self.w_i2t, self.w_i2i, self.decay,
+        for box in (self.steps, self.guidance, self.seed, self.count, self.w_t2t, self.w_i2t, self.w_i2i, self.decay,
                     self.modulated_steps):
             box.setKeyboardTracking(False)
         self.steps.valueChanged.connect(lambda v: self._set("steps", int(v) or None))
         self.guidance.valueChanged.connect(
             lambda v: self._set("guidance", None if v < GUIDANCE_RANGE[0] else round(float(v), 3)))
         self.seed.valueChanged.connect(lambda v: self._set("seed", int(v)))
+        self.count.valueChanged.connect(lambda v: self._set("count", int(v)))
         self.seed_mode.currentIndexChanged.connect(lambda _i: self._set("seed_mode", self.seed_mode.currentData()))
         self.method.currentIndexChanged.connect(lambda _i: self._set("method", self.method.currentData()))
         for name in ("w_t2t", "w_i2t", "w_i2i", "decay", "modulated_steps"):
@@ -309,6 +337,7 @@ class GenerationPanel(QWidget):
             self.steps.setValue(s.steps or 0)
             self.guidance.setValue(GUIDANCE_MODEL_DEFAULT if s.guidance is None else s.guidance)
             self.seed.setValue(s.seed)
+            self.count.setValue(s.count)
             self.seed_mode.setCurrentIndex(self.seed_mode.findData(s.seed_mode))
             self.method.setCurrentIndex(self.method.findData(s.method))
             self.seed.setEnabled(s.seed_mode != "random")
@@ -372,21 +401,20 @@ class GenerationPanel(QWidget):
             self.document.undo_stack.push(cmd)
 
     # ------------------------------------------------------------------ run state
-    def _on_button(self) -> None:
-        if self._busy:
-            self.cancel_requested.emit()
-        else:
-            self.generate_requested.emit()
-
     def set_busy(self, busy: bool) -> None:
-        """While a job runs the button reads Cancel (one job at a time)."""
+        """While a job runs, Generate adds to the queue and Cancel stops the running job."""
         self._busy = busy
-        self.generate_button.setText("Cancel" if busy else "Generate")
-        self.generate_button.setToolTip("Stop the render at the end of the current step" if busy
-                                        else "Render the layout (Ctrl+Return)")
-        self.generate_button.setStyleSheet("background: #5a2a2e; border-color: #8c3b41;" if busy
-                                           else "background: #2f4f78; border-color: #4f9dff; font-weight: 600;")
-        if not busy:
+        self.generate_button.setText("Add to queue" if busy else "Generate")
+        self.generate_button.setToolTip("Queue a render of the project as it is now; it starts when the running "
+                                        "one ends (Ctrl+Return)" if busy else "Render the layout (Ctrl+Return)")
+        self.generate_button.setStyleSheet("background: #2f4f78; border-color: #4f9dff; font-weight: 600;")
+        self.cancel_button.setEnabled(busy)
+        self.cancel_button.setStyleSheet("background: #5a2a2e; border-color: #8c3b41;" if busy
+                                         else "color: #6b7078;")  # greyed: nothing to cancel
+        if busy:
+            self._tick.start()
+        else:
+            self._tick.stop()
             self.progress.setRange(0, max(1, self.progress.maximum()))
 
     @property
@@ -399,40 +427,85 @@ class GenerationPanel(QWidget):
         self.messages.setToolTip("")
         self.status.setText("Ready")
 
-    def show_event(self, event) -> None:
-        """Reflect a worker event in the progress bar, status line and message area."""
+    def job_started(self, job) -> None:
+        """A job went to the worker: its clock starts (loading counts as elapsed)."""
+        self.clock = JobClock()
+        self.progress.show()
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("Starting…")
+        self._show_timing()
+
+    def _show_timing(self) -> None:
+        if self.clock is None:
+            self.timing.hide()
+            return
+        self.timing.setText(self.clock.text())
+        self.timing.show()
+
+    def _stop_clock(self) -> None:
+        """The job ended: the timing line keeps its whole time."""
+        if self.clock is not None:
+            self.timing.setText(f"{clock_text(self.clock.elapsed())} in all")
+            self.timing.show()
+        self.clock = None
+
+    def show_event(self, event, label: str = "") -> None:
+        """Reflect a worker event in the progress bar, timing, status line and message area.
+        ``label`` names the job in a failure's message (several jobs may have run from the queue)."""
         if isinstance(event, ev.Loading):
             self.progress.show()
             self.status.setText(event.message)
             if event.progress is None:
                 self.progress.setRange(0, 0)  # busy indicator
                 self.progress.setFormat("Loading model…")
+            else:
+                self.progress.setRange(0, 1000)
+                self.progress.setValue(int(1000 * event.progress))
+                self.progress.setFormat(event.message)
         elif isinstance(event, ev.Started):
             self.progress.show()
-            self.progress.setRange(0, max(1, event.total))
-            self.progress.setValue(0)
-            self.progress.setFormat("Step %v / %m")
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("Preparing…")
             self.status.setText("Rendering…")
+        elif isinstance(event, ev.Stage):
+            if event.kind == "denoising" and self.clock is not None:
+                self.clock.denoising()
+            if event.kind != "denoising" or self.progress.maximum() == 0:
+                self.progress.setFormat(event.text)
+            self.status.setText(f"{event.text}…" if event.kind != "denoising" else "Rendering…")
         elif isinstance(event, ev.Step):
-            self.progress.setRange(0, max(1, event.total))
-            self.progress.setValue(event.index)
+            total = event.total * event.images
+            self.progress.setRange(0, max(1, total))
+            self.progress.setValue((event.image - 1) * event.total + event.index)
+            of = f"Image {event.image}/{event.images} · " if event.images > 1 else ""
+            self.progress.setFormat(f"{of}Step {event.index}/{event.total}")
+            if self.clock is not None:
+                self.clock.step(event.index, event.total, event.image, event.images, event.step_ended)
+                self._show_timing()
         elif isinstance(event, ev.Finished):
+            if self.progress.maximum() == 0:  # still the busy indicator: no step was reported
+                self.progress.setRange(0, 1)
             self.progress.setValue(self.progress.maximum())
             self.progress.setFormat("Done")
-            seed = event.job.settings.get("seed") if event.job else "?"
-            self.status.setText(f"Rendered in {event.seconds:.1f} s (seed {seed}).")
+            seeds = [m.get("seed", "?") for m in event.metadatas] or [event.job.settings.get("seed") if event.job else "?"]
+            what = f"{len(seeds)} images (seeds {seeds[0]}–{seeds[-1]})" if len(seeds) > 1 else f"seed {seeds[0]}"
+            self.status.setText(f"Rendered in {event.seconds:.1f} s ({what}).")
             if event.warnings:
                 self.messages.show_message("\n".join(str(w) for w in event.warnings), "warning", "Warnings")
+            self._stop_clock()
         elif isinstance(event, ev.Cancelled):
             self.progress.setFormat("Cancelled")
-            self.status.setText(f"Cancelled after {event.steps_done} step{'s' if event.steps_done != 1 else ''}.")
+            kept = len(event.finished.images) if event.finished is not None else 0
+            more = f"; the {kept} finished image{'s' if kept != 1 else ''} joined the history" if kept else ""
+            self.status.setText(f"Cancelled after {event.steps_done} step{'s' if event.steps_done != 1 else ''}{more}.")
+            self._stop_clock()
         elif isinstance(event, ev.Error):
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             self.progress.setFormat("")
-            title = ERROR_TITLES.get(event.kind, "Render failed")
+            title = ERROR_TITLES.get(event.kind, "Render failed") + (f" ({label})" if label else "")
             self.progress.hide()
             self.status.setText(f"{title}. Nothing was changed in the document.")
             self.messages.show_message(event.message, "error", title)
             self.messages.setToolTip(event.details[-2000:] if event.details else "")
-
+            self._stop_clock()

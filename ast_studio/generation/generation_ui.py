@@ -8,9 +8,11 @@ the bottom), adds a **Generate** menu and stops the worker when the application 
     ui.install(window)
 
 Flow: Generate snapshots the layout, schedule and settings into a
-:class:`~.events.GenerationJob`; the worker reports Loading / Started / Step / Finished /
-Cancelled / Error; a finished render joins ``document.renders`` (outside the undo stack)
-and, in "increment" seed mode, the seed moves on.
+:class:`~.events.GenerationJob` (in "increment" seed mode the seed then moves on past the
+job's images) and hands it to the runner, which starts it or queues it behind the running
+job; the worker reports Loading / Started / Stage / Step / Finished / Cancelled / Error; a
+finished render's images join ``document.renders`` (outside the undo stack), one entry per
+image, and so do the images a cancelled job had finished.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from .history_panel import HistoryPanel
 from .model_settings import notifier
 from .model_settings_dialog import ModelSettingsDialog
 from .preview_pane import PreviewPane, load_outlines_choice, save_outlines_choice
+from .queue_view import describe_job
 from .worker import GenerationRunner
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,7 @@ class GenerationUi(QObject):
         self._job_layout = None
         self._content = 0  # bumped when the document's content is replaced (new / open)
         self._job_content: dict[int, int] = {}  # job id -> content number it was made from
+        self._queued: set[int] = set()  # ids of jobs that waited in the queue
         self.preview.view.set_canvas_size(document.layout.width, document.layout.height)
         self.preview.outlines.setChecked(load_outlines_choice(qsettings))
         self.preview.outlines_toggled.connect(lambda on: save_outlines_choice(on, qsettings))
@@ -84,7 +88,11 @@ class GenerationUi(QObject):
         self.panel.generate_requested.connect(self.generate)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.model_settings_requested.connect(self.edit_model_settings)
-        self._runner_links = [(self.runner.event, self._on_event), (self.runner.busy_changed, self.panel.set_busy)]
+        self._runner_links = [(self.runner.event, self._on_event), (self.runner.busy_changed, self.panel.set_busy),
+                              (self.runner.job_started, self._on_job_started),
+                              (self.runner.queue_changed, self._show_queue)]
+        self.panel.queue.move_requested.connect(self.runner.move)
+        self.panel.queue.remove_requested.connect(self.runner.remove)
         self.history.view_requested.connect(self.view_render)
         self.history.message.connect(self.status)
         document.replaced.connect(self._on_document_replaced)
@@ -94,15 +102,13 @@ class GenerationUi(QObject):
         notifier().changed.connect(self._on_model_changed)
         for signal, slot in self._runner_links:
             signal.connect(slot)
-        self.panel.set_busy(False)
+        self.panel.set_busy(self.runner.busy)
+        self._show_queue()
         self._show_idle_layout()
 
     # ------------------------------------------------------------------ actions
-    def generate(self) -> ev.GenerationJob | None:
-        """Start a render of the document as it is now (None if one is already running)."""
-        if self.runner.busy:
-            self.status.emit("A render is already running: cancel it first.")
-            return None
+    def generate(self) -> ev.GenerationJob:
+        """Render the document as it is now: at once, or queued behind the running job."""
         doc = self.document
         model = self.panel.refresh_model()
         settings = doc.settings.generation
@@ -119,22 +125,39 @@ class GenerationUi(QObject):
             parameters={"render_settings": settings.to_dict()},
             loras=doc.settings.loras,
         )
-        self.panel.messages.clear()
-        self.last_error = None
-        job = self.runner.start(job)
-        if job is not None:
-            self._job_layout = layout
-            self._job_content[job.id] = self._content
-            self.preview.set_caption("Starting…")
+        queued = self.runner.busy
+        if not queued:
+            self.panel.messages.clear()
+            self.last_error = None
+        job = self.runner.submit(job)
+        self._job_content[job.id] = self._content
+        after = settings.after_run(seed, settings.count)  # "increment": the next job starts past these seeds
+        if after != settings:
+            doc.settings.set_generation(after)  # outside the undo stack, like the renders it makes
+            doc.mark_modified()
+        if queued:
+            self._queued.add(job.id)
+            self.status.emit(f"Queued: {describe_job(job)} ({len(self.runner.queue)} waiting).")
+        else:
             w, h = job.settings["width"], job.settings["height"]
             default = f" ({model.model}'s default)" if settings.steps is None else ""
-            self.status.emit(f"Rendering {w}×{h}, {steps} steps{default}, seed {seed}…")
+            images = f", {settings.count} images" if settings.count > 1 else ""
+            self.status.emit(f"Rendering {w}×{h}, {steps} steps{default}, seed {seed}{images}…")
         return job
 
     def cancel(self) -> None:
+        """Stop the running job within one step (the queue carries on)."""
         if self.runner.busy:
             self.runner.cancel()
             self.panel.status.setText("Cancelling at the end of this step…")
+
+    def _on_job_started(self, job) -> None:
+        self._job_layout = job.layout
+        self.panel.job_started(job)
+        self.preview.set_caption("Starting…")
+
+    def _show_queue(self) -> None:
+        self.panel.queue.show_jobs(self.runner.queue)
 
     def edit_model_settings(self) -> bool:
         dialog = ModelSettingsDialog(self.panel.window(), add_loras=self.panel.loras.add_files)
@@ -160,17 +183,28 @@ class GenerationUi(QObject):
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event) -> None:
-        self.panel.show_event(event)
+        label = ""
+        if isinstance(event, ev.Error) and event.job_id in self._queued:
+            job = self.runner.current_job
+            label = f"queued render, {describe_job(job)}" if job is not None and job.id == event.job_id else ""
+        self.panel.show_event(event, label)
         if isinstance(event, ev.Step):
             self.preview.show_preview(event.preview, event.index, event.total, self._job_layout, event.step_ended)
+            if event.images > 1:
+                self.preview.set_caption(f"Preview · image {event.image}/{event.images} · step {event.index} / "
+                                         f"{event.total}")
         elif isinstance(event, ev.Finished):
             self._on_finished(event)
         elif isinstance(event, ev.Cancelled):
-            total = self.runner.current_job.settings.get("steps") if self.runner.current_job else None
+            job = self.runner.current_job
+            total = job.settings.get("steps") if job is not None and job.id == event.job_id else None
             of = f" of {total}" if total else ""
-            self.preview.set_caption(f"Cancelled after step {event.steps_done}{of}",
+            kept = self._keep(event.finished) if event.finished is not None else []
+            more = f"; its {len(kept)} finished image{'s are' if len(kept) != 1 else ' is'} in the history" \
+                if kept else ""
+            self.preview.set_caption(f"Cancelled after step {event.steps_done}{of}{more}",
                                      "The picture is the preview of the last finished step.")
-            self.status.emit("Render cancelled.")
+            self.status.emit("Render cancelled." + (f" {len(kept)} finished image(s) kept." if kept else ""))
         elif isinstance(event, ev.Error):
             self.last_error = event
             self.preview.set_caption(f"Not rendered: {ERROR_TITLES.get(event.kind, 'render failed').lower()}",
@@ -178,33 +212,41 @@ class GenerationUi(QObject):
             self.status.emit(event.message)
         elif isinstance(event, ev.Loading):
             self.status.emit(event.message)
+        if isinstance(event, (ev.Finished, ev.Cancelled, ev.Error)):
+            self._queued.discard(event.job_id)
+            self._job_content.pop(event.job_id, None)
+
+    def _keep(self, event: ev.Finished) -> list:
+        """Add the images of a finished (or partly finished) job to the history; the renders added."""
+        doc = self.document
+        if self._job_content.get(event.job_id, self._content) != self._content:
+            self.status.emit("A render finished for a project that is no longer open; it was not kept.")
+            return []
+        added = [history.render_from_finished(event, i) for i in range(len(event.images))]
+        if added:
+            doc.set_renders(list(doc.renders) + added)
+            for r in added:
+                self.render_added.emit(r)
+        return added
 
     def _on_finished(self, event: ev.Finished) -> None:
-        doc = self.document
-        if self._job_content.pop(event.job_id, self._content) != self._content:
-            self.status.emit("A render finished for a project that is no longer open; it was not kept.")
-            return
-        added = [history.render_from_finished(event, i) for i in range(len(event.images))]
+        added = self._keep(event)
         if not added:
+            if event.images:
+                return
             self.status.emit("The render finished without an image.")
             return
-        doc.set_renders(list(doc.renders) + added)
-        settings = doc.settings.generation
-        used = int(event.job.settings.get("seed", settings.seed))
-        after = settings.after_run(used)
-        if after != settings:
-            doc.settings.set_generation(after)  # outside the undo stack, like the new render
-            doc.mark_modified()
-        last = added[-1]
-        self.preview.show_image(event.images[-1], event.job.layout, "Render · " + history.short_summary(last))
-        self.preview.caption.setToolTip(history.summary(last))
-        self.history.select(last.id)
-        self.status.emit(f"Rendered in {event.seconds:.1f} s; added to the history.")
-        for r in added:
-            self.render_added.emit(r)
+        first = added[0]
+        self.preview.show_image(event.images[0], event.job.layout, "Render · " + history.short_summary(first)
+                                + (f" · 1 of {len(added)} (all in the history)" if len(added) > 1 else ""))
+        self.preview.caption.setToolTip(history.summary(first))
+        self.history.select(first.id)
+        n = f"{len(added)} images" if len(added) > 1 else "the image"
+        self.status.emit(f"Rendered in {event.seconds:.1f} s; {n} added to the history.")
 
     def _on_document_replaced(self) -> None:
         self._content += 1
+        self.runner.clear_queue()  # the queued jobs were the previous project's
         if self.runner.busy:
             self.runner.cancel()
         self.preview.clear((self.document.layout.width, self.document.layout.height))
@@ -299,7 +341,7 @@ class GenerationUi(QObject):
             app.aboutToQuit.connect(self.shutdown)
 
     def _update_actions(self, busy: bool) -> None:
-        self.generate_action.setEnabled(not busy)
+        self.generate_action.setText("Add to &queue" if busy else "&Generate")
         self.cancel_action.setEnabled(busy)
 
     def close(self) -> None:
@@ -314,6 +356,7 @@ class GenerationUi(QObject):
             except (RuntimeError, TypeError):
                 pass
         self._runner_links = []
+        self.runner.clear_queue()
         if self._owns_runner:
             self.runner.shutdown()
 

@@ -1,14 +1,10 @@
-"""The render history: turning a finished job into a project Render, reading it back, exporting it.
+"""The render history: turning a finished job into project Renders, reading them back, exporting them.
 
 A Render (``ast_core.project.Render``) keeps the image as PNG bytes, the exact parameters
-and a snapshot of the layout. ``parameters`` holds::
-
-    {"settings": {width, height, steps, guidance, seed, method,    # what the engine ran (steps and
-                  method_parameters},                              #  guidance as they ran)
-     "render_settings": {steps, guidance, seed, seed_mode, method}, # the panel's settings (None = default)
-     "loras": [{"path", "scale"}...],                               # the project's LoRAs
-     "schedule": {...} | None, "model": {...}, "metadata": {...},   # engine metadata
-     "seconds": 1.2, "warnings": [...]}
+and a snapshot of the layout; what ``parameters`` holds is written down once, in
+:mod:`ast_core.project.render_record` (plus ``"loras"``: the project's LoRAs the render used). A
+job of several images (variations) gives one Render per image, each with its own seed and
+``metadata["image"]`` = {index, count, first_seed}.
 
 A project file may hold anything JSON there (an older version, another tool, a damaged
 file), so everything read back from ``parameters`` is checked for its type here, and an
@@ -23,18 +19,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ast_core.provenance import LAYOUT_KEY, METADATA_KEY, png_bytes
-from ast_core.project import Render
+from ast_core.project import Render, RenderSettings
 from ast_core.project.layout_json import layout_from_dict, layout_to_dict
-
-from . import events as ev
 from ast_core.methods import METHODS, MethodParameterError
 from ast_core.models.options import LoraChoice, OptionError
-from ast_core.project import RenderSettings
+from ast_core.project.render_record import render_metadata, render_parameters
+from ast_core.provenance import METADATA_KEY, PARAMETERS_KEY, png_bytes
 from ast_core.schedule import Schedule
 
-#: PNG text chunk keys written on export (the engine's one metadata format).
-PNG_KEYS = ("Software", METADATA_KEY, LAYOUT_KEY)
+from . import events as ev
+
+#: PNG text chunk keys written on export (the one provenance format, as ``ast-studio render`` writes it).
+PNG_KEYS = ("Software", PARAMETERS_KEY, METADATA_KEY)
 
 
 class RenderImageError(ValueError):
@@ -80,20 +76,21 @@ def json_safe(value: Any) -> Any:
 
 
 def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
-    """The history entry for image ``index`` of a finished job."""
+    """The history entry for image ``index`` of a finished job (with that image's own seed)."""
     job = finished.job
     if job is None:
         raise ValueError("a finished event without its job cannot be recorded")
-    parameters = {
-        "settings": dict(job.settings),
-        "render_settings": dict(job.parameters.get("render_settings", {})),
-        "schedule": None if job.schedule is None else job.schedule.to_dict(),
-        "model": job.model.to_dict(),
-        "loras": [lora.to_dict() for lora in job.loras],
-        "metadata": {k: v for k, v in finished.metadata.items() if k != "layout"},  # Render.layout has it
-        "seconds": round(finished.seconds, 3),
-        "warnings": list(finished.warnings),
-    }
+    metadata = finished.metadatas[index] if index < len(finished.metadatas) else finished.metadata
+    settings = dict(job.settings)
+    image_settings = _object(_object(metadata).get("settings"))
+    for key in ("seed", "num_images"):  # this image's: a one-image run with its seed makes it
+        if key in image_settings:
+            settings[key] = image_settings[key]
+    parameters = render_parameters(
+        metadata, settings=settings, render_settings=job.parameters.get("render_settings", {}),
+        schedule=None if job.schedule is None else job.schedule.to_dict(), model=job.model.to_dict(),
+        seconds=finished.seconds, warnings=list(finished.warnings))
+    parameters["loras"] = [lora.to_dict() for lora in job.loras]
     png = finished.pngs[index] if index < len(finished.pngs) else None
     if png is None:
         from .engine_run import encode_png
@@ -107,8 +104,18 @@ def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
     )
 
 
+def variation_of(render: Render) -> tuple[int, int] | None:
+    """(index, count), 1-based, of a render made as one of several variations; None otherwise."""
+    image = _object(_parameters(render, "metadata").get("image"))
+    index, count = image.get("index"), image.get("count")
+    if isinstance(index, int) and isinstance(count, int) and not isinstance(index, bool) and 1 <= index <= count \
+            and count > 1:
+        return index, count
+    return None
+
+
 def render_settings_of(render: Render) -> RenderSettings:
-    """The panel settings a render was made with, seed fixed to the seed it used."""
+    """The panel settings that make this render again: seed fixed to the seed it used, one image."""
     stored = _parameters(render, "render_settings")
     engine = _parameters(render, "settings")
     merged = {**{k: engine[k] for k in ("steps", "guidance", "seed", "method") if k in engine}, **stored}
@@ -116,7 +123,7 @@ def render_settings_of(render: Render) -> RenderSettings:
     seed = engine.get("seed", settings.seed)
     if isinstance(seed, int) and not isinstance(seed, bool):
         settings = replace(settings, seed=seed)
-    return replace(settings, seed_mode="fixed")
+    return replace(settings, seed_mode="fixed", count=1)
 
 
 def method_parameters_of(render: Render) -> tuple[str, dict] | None:
@@ -206,12 +213,17 @@ def summary(render: Render) -> str:
     """For a tooltip or caption: size, steps, guidance, seed, method, model; then the method's
     parameters and the LoRAs on their own lines when there are any."""
     s = _parameters(render, "settings")
-    model = _text(_parameters(render, "model").get("model"))
+    model = _parameters(render, "model").get("model")
+    if model is None:  # imported from a PNG: the model the metadata names
+        model = _object(_parameters(render, "metadata").get("model")).get("family")
     guidance = guidance_of(render)
     guidance = f"{guidance:g}" if isinstance(guidance, (int, float)) and not isinstance(guidance, bool) \
         else _text(guidance)
+    variation = variation_of(render)
+    of = f" · variation {variation[0]} of {variation[1]}" if variation else ""
     line = (f"{_text(s.get('width'))}×{_text(s.get('height'))} · {_text(s.get('steps'))} steps · "
-            f"guidance {guidance} · seed {_text(s.get('seed'))} · {method_label(s.get('method'))} · {model}")
+            f"guidance {guidance} · seed {_text(s.get('seed'))} · {method_label(s.get('method'))} · "
+            f"{_text(model)}{of}")
     details = _details(render)
     return line + ("\n" + details if details else "")
 
@@ -232,13 +244,7 @@ def png_with_metadata(render: Render) -> bytes:
         image = decode_png(bytes(render.image_png))
     except ValueError as e:
         raise RenderImageError(f"the render's image cannot be decoded ({e})") from None
-    params = _object(render.parameters)
-    metadata = _object(params.get("metadata"))
-    metadata = {**metadata, "layout": render.layout}
-    for key in ("settings", "schedule", "warnings"):  # what the history keeps beside the engine's record
-        if metadata.get(key) is None and params.get(key) is not None:
-            metadata[key] = params[key]
-    return png_bytes(image, metadata)
+    return png_bytes(image, render_metadata(render.parameters, render.layout))
 
 
 def export_png(render: Render, path: str | Path) -> Path:

@@ -1,8 +1,10 @@
-"""The render history: a strip of thumbnails, newest first.
+"""The render history: a grid of thumbnails, newest first.
 
-Click a thumbnail to view it in the preview pane; the buttons restore its parameters
-(generation settings with the method's parameters and the LoRAs, the schedule, optionally the
-layout it was made from), export it as a
+The thumbnails fill the panel's width in rows (a taller History dock shows more rows); the
+images of one job (variations) sit side by side, labelled with their seed and their place
+("seed 12 · 2/4"), each its own entry. Click a thumbnail to view it in the preview pane; the
+buttons restore its parameters (generation settings with the method's parameters and the
+LoRAs, the schedule, optionally the layout it was made from), export it as a
 PNG with its metadata, or delete it (undoable). The strip follows ``document.renders``.
 
 Thumbnails are decoded after the strip is shown, one per turn of the event loop, and kept:
@@ -71,12 +73,13 @@ class HistoryPanel(QWidget):
         self.strip = QListWidget()
         self.strip.setViewMode(QListView.ViewMode.IconMode)
         self.strip.setFlow(QListView.Flow.LeftToRight)
-        self.strip.setWrapping(False)
+        self.strip.setWrapping(True)
+        self.strip.setResizeMode(QListView.ResizeMode.Adjust)
         self.strip.setMovement(QListView.Movement.Static)
         self.strip.setIconSize(QSize(THUMB, THUMB))
         self.strip.setGridSize(QSize(THUMB + 12, THUMB + 26))
-        self.strip.setFixedHeight(THUMB + 46)
-        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.strip.setMinimumHeight(THUMB + 46)
+        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.strip.itemClicked.connect(self._on_clicked)
         self.strip.currentItemChanged.connect(lambda *_: self._update_buttons())
 
@@ -129,7 +132,11 @@ class HistoryPanel(QWidget):
         self._items = {}
         for render in reversed(self.document.renders):  # newest first
             seed = history.seed_of(render)
-            item = QListWidgetItem(self._icons.get(self._key(render), waiting), f"seed {seed}" if seed != "" else "")
+            variation = history.variation_of(render)
+            text = f"seed {seed}" if seed != "" else ""
+            if variation:
+                text += f" · {variation[0]}/{variation[1]}"
+            item = QListWidgetItem(self._icons.get(self._key(render), waiting), text)
             item.setData(ROLE_ID, render.id)
             self._items[render.id] = item
             item.setToolTip(history.summary(render) + (f"\n{render.created}" if render.created else ""))

@@ -3,14 +3,16 @@
 GUI side, use :class:`GenerationRunner`::
 
     runner = GenerationRunner()
-    runner.event.connect(on_event)     # Loading / Started / Step / Finished / Cancelled / Error
-    runner.start(job)                  # False if a job is already running
-    runner.cancel()                    # stops within one step
+    runner.event.connect(on_event)     # Loading / Started / Stage / Step / Finished / Cancelled / Error
+    runner.submit(job)                 # runs now, or joins the queue while a job runs
+    runner.queue, runner.move(id, -1), runner.remove(id)   # the waiting jobs, in order
+    runner.cancel()                    # stops the running job within one step; the queue goes on
     runner.shutdown()                  # at exit
 
-One job at a time: while a job runs, ``start`` refuses (the panel shows Cancel instead of
-Generate). The loaded model stays cached in the worker between jobs and is reloaded only
-when the model settings change (:meth:`ModelSettings.load_key`).
+One job runs at a time; the jobs submitted meanwhile wait in the queue and start one after the
+other as each job ends, whether it finished, was cancelled or failed. The loaded model stays
+cached in the worker between jobs and is reloaded only when the model settings change
+(:meth:`ModelSettings.load_key`).
 """
 from __future__ import annotations
 
@@ -79,18 +81,21 @@ class GenerationWorker(QObject):
                     preview = engine_run.preview_rgb(info, loaded)
                 except Exception:  # noqa: BLE001 - a failed preview must not stop the render
                     log.exception("preview of step %s failed", steps_done)
-                self.event.emit(ev.Step(steps_done, int(info.total), preview, ended, job.id))
+                self.event.emit(ev.Step(steps_done, int(info.total), preview, ended, job.id,
+                                        int(info.image), int(info.images)))
+
+            def on_stage(stage) -> None:
+                self.event.emit(ev.Stage(stage.kind, stage.text, stage.image, stage.images, job.id))
 
             # The engine checks the flag after every step and raises its Cancelled; a cancel
-            # that arrives after the last step keeps the finished image.
-            result = engine_run.run(job, loaded, on_step, self._cancel)
-            images = [engine_run.to_rgb_array(im) for im in result.images]
-            pngs = [engine_run.encode_png(im) for im in images]
-            self.event.emit(ev.Finished(images, dict(result.metadata), list(getattr(result, "warnings", []) or []),
-                                        job, time.perf_counter() - t0, job.id, pngs))
+            # that arrives after an image's last step keeps that image.
+            result = engine_run.run(job, loaded, on_step, self._cancel, on_stage)
+            self.event.emit(_finished(result, job, t0))
         except BaseException as exc:  # noqa: BLE001 - every failure becomes an Error event
             if _is_engine_cancel(exc):
-                self.event.emit(ev.Cancelled(int(getattr(exc, "step", steps_done)), job.id))
+                done = getattr(exc, "result", None)
+                finished = _finished(done, job, t0) if done is not None and done.images else None
+                self.event.emit(ev.Cancelled(int(getattr(exc, "step", steps_done)), job.id, finished))
                 return
             if engine_run.is_out_of_memory(exc):
                 self._drop_model()
@@ -109,7 +114,12 @@ class GenerationWorker(QObject):
         self._drop_model()
         self.event.emit(ev.Loading(f"Loading {job.model.describe()}…", None, job.id))
         t = time.perf_counter()
-        self._loaded = engine_run.load(job.model)
+
+        def on_progress(stage) -> None:
+            share = stage.done / stage.total if stage.total else None
+            self.event.emit(ev.Loading(stage.text, share, job.id))
+
+        self._loaded = engine_run.load(job.model, on_progress)
         self._loaded_key = key
         self.loads += 1
         self.event.emit(ev.Loading(f"Loaded {job.model.model} in {time.perf_counter() - t:.1f} s", 1.0, job.id))
@@ -124,16 +134,29 @@ class GenerationWorker(QObject):
         self._drop_model()
 
 
+def _finished(result, job: ev.GenerationJob, t0: float) -> ev.Finished:
+    """The Finished event of ``result`` (images decoded and PNG-encoded here, on the worker thread)."""
+    images = [engine_run.to_rgb_array(im) for im in result.images]
+    pngs = [engine_run.encode_png(im) for im in images]
+    metadatas = [dict(m) for m in result.image_metadata]
+    return ev.Finished(images, dict(result.metadata), list(getattr(result, "warnings", []) or []), job,
+                       time.perf_counter() - t0, job.id, pngs, metadatas)
+
+
 def _is_engine_cancel(exc: BaseException) -> bool:
     cls = type(exc)
     return cls.__name__ == "Cancelled" and cls.__module__.startswith("ast_core")
 
 
 class GenerationRunner(QObject):
-    """GUI-thread handle of the worker thread: submit, cancel, receive events in the GUI thread."""
+    """GUI-thread handle of the worker thread: submit, queue, cancel, receive events in the GUI thread."""
 
     event = Signal(object)
     busy_changed = Signal(bool)
+    #: the waiting jobs changed (added, moved, removed, or one went to the worker)
+    queue_changed = Signal()
+    #: a job went to the worker (the GenerationJob)
+    job_started = Signal(object)
     _submit = Signal(object)
     _release = Signal()
 
@@ -149,25 +172,68 @@ class GenerationRunner(QObject):
         self._thread.start()
         self._busy = False
         self._next_id = 0
+        self._queue: list[ev.GenerationJob] = []
         self.current_job: ev.GenerationJob | None = None
 
     @property
     def busy(self) -> bool:
         return self._busy
 
-    def start(self, job: ev.GenerationJob) -> ev.GenerationJob | None:
-        """Submit ``job`` (numbered); None if a job is already running."""
-        if self._busy:
-            return None
+    @property
+    def queue(self) -> tuple[ev.GenerationJob, ...]:
+        """The jobs waiting, in the order they will run."""
+        return tuple(self._queue)
+
+    def _numbered(self, job: ev.GenerationJob) -> ev.GenerationJob:
         self._next_id += 1
-        job = replace(job, id=self._next_id)  # every field kept (the LoRAs too)
+        return replace(job, id=self._next_id)  # every field kept (the LoRAs too)
+
+    def submit(self, job: ev.GenerationJob) -> ev.GenerationJob:
+        """Run ``job`` now, or queue it behind the running job; returns it numbered."""
+        job = self._numbered(job)
+        if self._busy:
+            self._queue.append(job)
+            self.queue_changed.emit()
+        else:
+            self._launch(job)
+        return job
+
+    def _launch(self, job: ev.GenerationJob) -> None:
         self.current_job = job
         self.worker.clear_cancel()
         self._set_busy(True)
+        self.job_started.emit(job)
         self._submit.emit(job)
-        return job
+
+    def move(self, job_id: int, delta: int) -> bool:
+        """Move a waiting job ``delta`` places (negative: sooner); False if it cannot move."""
+        ids = [j.id for j in self._queue]
+        if job_id not in ids:
+            return False
+        i = ids.index(job_id)
+        k = max(0, min(len(ids) - 1, i + delta))
+        if k == i:
+            return False
+        self._queue.insert(k, self._queue.pop(i))
+        self.queue_changed.emit()
+        return True
+
+    def remove(self, job_id: int) -> bool:
+        """Take a waiting job out of the queue (it never runs)."""
+        kept = [j for j in self._queue if j.id != job_id]
+        if len(kept) == len(self._queue):
+            return False
+        self._queue = kept
+        self.queue_changed.emit()
+        return True
+
+    def clear_queue(self) -> None:
+        if self._queue:
+            self._queue = []
+            self.queue_changed.emit()
 
     def cancel(self) -> None:
+        """Stop the running job (within one step); the queue carries on with the next."""
         if self._busy:
             self.worker.request_cancel()
 
@@ -175,9 +241,16 @@ class GenerationRunner(QObject):
         self._release.emit()
 
     def _on_event(self, event) -> None:
-        if isinstance(event, (ev.Finished, ev.Cancelled, ev.Error)):
-            self._set_busy(False)
         self.event.emit(event)
+        ended = isinstance(event, (ev.Finished, ev.Cancelled, ev.Error))
+        if not ended or self.current_job is None or event.job_id != self.current_job.id:
+            return
+        if self._queue:
+            job = self._queue.pop(0)
+            self.queue_changed.emit()
+            self._launch(job)
+        else:
+            self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
@@ -185,7 +258,8 @@ class GenerationRunner(QObject):
             self.busy_changed.emit(busy)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
-        """Cancel any job and stop the thread (call before the application quits)."""
+        """Drop the queue, cancel any job and stop the thread (call before the application quits)."""
+        self._queue = []
         self.worker.request_cancel()
         self._thread.quit()
         if not self._thread.wait(timeout_ms):

@@ -174,3 +174,41 @@ def test_prepare_reports_what_the_model_sees(tiny_model):
     assert grid[1, 15, 0] and not grid[1, 0, 0]  # goat: lower left (rows are y, row-major)
     assert grid[2, 0, 15] and grid[0, 15, 15]  # car: top right; background: bottom right
     assert (masks.sum(0) == 1).all()  # every token in exactly one segment
+
+
+def test_variations_are_the_one_image_runs_of_their_seeds(tiny_model):
+    """N images in one run: seeds S, S+1, ...; image k is exactly the one-image run with seed S+k,
+    and its metadata records that seed (so its PNG reproduces it)."""
+    layout = _goat_layout()
+    small = dict(width=64, height=64, steps=2, seed=7)
+    steps, stages = [], []
+    batch = generate(layout, None, GenerationSettings(**small, num_images=3), tiny_model,
+                     on_step=steps.append, on_stage=stages.append)
+    assert len(batch.images) == 3 and len(batch.image_metadata) == 3
+    pixels = [np.asarray(im) for im in batch.images]
+    assert not np.array_equal(pixels[0], pixels[1]) and not np.array_equal(pixels[1], pixels[2])
+    for k, md in enumerate(batch.image_metadata):
+        alone = generate(layout, None, GenerationSettings(**{**small, "seed": 7 + k}), tiny_model)
+        assert np.array_equal(np.asarray(alone.images[0]), pixels[k])
+        assert md["seed"] == md["settings"]["seed"] == 7 + k and md["settings"]["num_images"] == 1
+        assert md["image"] == {"index": k + 1, "count": 3, "first_seed": 7}
+    assert batch.metadata["settings"]["num_images"] == 3 and batch.metadata["seed"] == 7
+    assert [(s.image, s.step) for s in steps] == [(i, j) for i in (1, 2, 3) for j in (1, 2)]
+    assert [s.text for s in stages] == ["Encoding prompts", "Image 1/3", "Decoding image 1/3", "Image 2/3",
+                                        "Decoding image 2/3", "Image 3/3", "Decoding image 3/3"]
+    with pytest.raises(SettingsError, match="past the largest seed"):
+        GenerationSettings(seed=2**63 - 2, num_images=3).validate()
+
+
+def test_cancel_during_a_later_image_keeps_the_finished_ones(tiny_model):
+    flag = threading.Event()
+
+    def on_step(info):
+        if info.image == 2 and info.step == 1:
+            flag.set()
+
+    with pytest.raises(Cancelled) as e:
+        generate(_goat_layout(), None, GenerationSettings(width=64, height=64, steps=3, seed=1, num_images=3),
+                 tiny_model, on_step=on_step, cancel=flag)
+    assert e.value.step == 1 and len(e.value.result.images) == 1
+    assert e.value.result.image_metadata[0]["seed"] == 1

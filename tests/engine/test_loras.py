@@ -11,7 +11,7 @@ from shapely.geometry import box
 from ast_core.cli import main
 from ast_core.document import Instance, Layout
 from ast_core.generate import GenerationSettings, generate
-from ast_core.provenance import read_png_metadata
+from ast_core.provenance import read_metadata
 from ast_core.models import LoraChoice, ModelLoadError, inspect_file, load_model
 from ast_core.models.loras import LoraError
 from ast_core.project import Project, save_project
@@ -107,9 +107,9 @@ def test_render_lora_flags_and_project_loras(loras, tmp_path, capsys):
     assert main([*base, "-o", str(tmp_path / "project.png")]) == 0
     assert "1 LoRA" in capsys.readouterr().out
     assert main([*base, "-o", str(tmp_path / "ink.png"), "--lora", f"{ink}:0.8", "--lora", str(paper)]) == 0
-    md = read_png_metadata(tmp_path / "ink.png")["metadata"]["model"]
+    md = read_metadata(tmp_path / "ink.png")["model"]
     assert [(x["name"], x["scale"]) for x in md["loras"]] == [("ink.safetensors", 0.8), ("paper.safetensors", 1.0)]
-    assert read_png_metadata(tmp_path / "project.png")["metadata"]["model"]["loras"][0]["scale"] == 0.5
+    assert read_metadata(tmp_path / "project.png")["model"]["loras"][0]["scale"] == 0.5
     capsys.readouterr()
     for bad, message in ((f"{ink}:lots", "the strength after ':' must be a number"),
                          (f"{ink}:20", "between -10 and 10"), (str(tmp_path / "nope.safetensors"), "file not found")):

@@ -10,7 +10,7 @@ from shapely.geometry import box
 from ast_core.cli import main
 from ast_core.document import Instance, Layout
 from ast_core.generate import GenerationSettings, generate
-from ast_core.provenance import read_png_metadata
+from ast_core.provenance import read_metadata
 from ast_core.models import LoraChoice, ModelLoadError, ModelOptions, OptionError, load_model, parse_lora
 from ast_core.models.options import AUTO_TILING_PIXELS, CHOICES, LABELS, loras_from_settings
 from ast_core.models.quantisation import QuantisationError, check
@@ -168,7 +168,7 @@ def test_render_records_every_option(tmp_path, capsys):
     assert main(["render", str(project), "-o", str(out), "--model", "tiny-flux", "--device", "cpu", "--quantize",
                  "fp8", "--t5-quantize", "fp8", "--vae-tiling", "off", "--dtype", "f32"]) == 0
     assert "on CPU" in capsys.readouterr().out
-    md = read_png_metadata(out)["metadata"]["model"]
+    md = read_metadata(out)["model"]
     assert (md["quantize"], md["text_encoder_quantize"], md["vae_tiling"], md["offload"], md["dtype"]) == (
         "fp8", "fp8", "off", "none", "f32")
     assert md["device_name"] == "CPU" and md["loras"] == [] and md["files"] == {}

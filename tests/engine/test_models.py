@@ -98,8 +98,13 @@ def test_export_round_trip(tiny_model, exported):
     assert (exported / "model_index.json").is_file()
     assert list((exported / "transformer").glob("*.safetensors"))
     assert check_folder(exported) is TINY_FLUX
-    loaded = load_model(str(exported), device="cpu", dtype="f32")
+    stages = []
+    loaded = load_model(str(exported), device="cpu", dtype="f32", on_progress=stages.append)
     assert loaded.family is TINY_FLUX and loaded.source == str(exported)
+    # the folder's components, counted as diffusers loads them one after the other
+    assert [(s.done, s.total) for s in stages] == [(k, 7) for k in range(8)]
+    assert stages[1].text.startswith("Loading model (2/7 components: ") and stages[-1].text == "Loading model (7/7 components)"
+    assert {s.text.split(": ")[-1].rstrip(")") for s in stages[:-1]} >= {"transformer", "vae", "text encoder"}
     assert loaded.pipeline is not tiny_model.pipeline
     np.testing.assert_array_equal(_render(loaded.pipeline), _render(tiny_model.pipeline))
 

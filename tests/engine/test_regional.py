@@ -444,7 +444,7 @@ def test_inject_zero_is_none_bit_for_bit_and_ratio_one_within_rounding(model_nam
 
 def test_render_regional_records_parameters_and_saves_the_masks(tmp_path, seed_layout, capsys):
     from ast_core.cli import main
-    from ast_core.provenance import read_png_metadata
+    from ast_core.provenance import read_metadata
     from ast_core.project import Project, save_project
 
     project = tmp_path / "beach.astproj"
@@ -454,7 +454,7 @@ def test_render_regional_records_parameters_and_saves_the_masks(tmp_path, seed_l
                  "--method", "regional", "--param", "inject_steps=1", "--param", "base_ratio=0.35",
                  "--save-masks", str(masks)]) == 0
     assert "method regional" in capsys.readouterr().out
-    md = read_png_metadata(out)["metadata"]
+    md = read_metadata(out)
     assert md["settings"]["method_parameters"] == {"inject_steps": 1, "double_interval": 1, "single_interval": 2,
                                                    "base_ratio": 0.35}
     doc = json.loads((masks / "regions.json").read_text())

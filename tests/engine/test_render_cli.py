@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ast_core.cli import main
-from ast_core.provenance import LAYOUT_KEY, METADATA_KEY, read_png_metadata
+from ast_core.provenance import METADATA_KEY, read_metadata
 from ast_core.project import Project, layout_to_dict, save_project
 
 
@@ -31,11 +31,10 @@ def test_render_writes_png_with_metadata_and_masks(beach_project, tmp_path, caps
     assert "wrote" in printed and "seed 11" in printed and "method ast" in printed
     with Image.open(out) as im:
         assert im.size == (128, 128)
-        assert METADATA_KEY in im.text and LAYOUT_KEY in im.text
-    chunks = read_png_metadata(out)
-    md = chunks["metadata"]
+        assert METADATA_KEY in im.text and "parameters" in im.text and "ast-studio:layout" not in im.text
+    md = read_metadata(out)
     assert md["seed"] == 11 and md["settings"]["steps"] == 3 and md["model"]["family"] == "tiny-flux"
-    assert chunks["layout"] == layout_to_dict(seed_layout("beach")) == md["layout"]
+    assert md["layout"] == layout_to_dict(seed_layout("beach"))
 
     roles = json.loads((masks / "token_roles.json").read_text())
     assert roles["token_grid"]["cols"] == 8 and roles["token_grid"]["rows"] == 8
@@ -58,7 +57,7 @@ def test_render_writes_png_with_metadata_and_masks(beach_project, tmp_path, caps
 def test_render_none_method_and_refusals(beach_project, tmp_path, capsys):
     out = tmp_path / "plain.png"
     assert _render(beach_project, out, "--method", "none", "--steps", "2", "--seed", "5") == 0
-    assert read_png_metadata(out)["metadata"]["method_used"] == "none"
+    assert read_metadata(out)["method_used"] == "none"
     capsys.readouterr()
     assert _render(beach_project, out) == 2  # exists
     assert "already exists (use --force" in capsys.readouterr().err
@@ -129,7 +128,7 @@ def test_without_model_render_follows_the_studios_configuration_else_tiny_flux(b
     assert render("first.png") == 0  # nothing configured (an isolated, empty configuration folder)
     notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
     assert len(notes) == 1 and "no model configured" in notes[0] and "tiny-flux" in notes[0]
-    assert read_png_metadata(tmp_path / "first.png")["metadata"]["model"]["family"] == "tiny-flux"
+    assert read_metadata(tmp_path / "first.png")["model"]["family"] == "tiny-flux"
 
     missing = tmp_path / "models" / "FLUX.1-dev"
     write_configuration(ModelConfiguration(model="FLUX.1-dev", source="folder", folder=str(missing)))
@@ -146,7 +145,7 @@ def test_without_model_render_follows_the_studios_configuration_else_tiny_flux(b
     assert render("chosen.png") == 0
     captured = capsys.readouterr()
     assert "no model configured" not in captured.err
-    md = read_png_metadata(tmp_path / "chosen.png")["metadata"]
+    md = read_metadata(tmp_path / "chosen.png")
     assert md["model"]["family"] == "tiny-flux" and md["model"]["device"] == "cpu" and md["model"]["dtype"] == "f32"
 
 
@@ -154,7 +153,7 @@ def test_render_on_sd3_writes_clip_and_t5_token_roles(beach_project, tmp_path):
     out, masks = tmp_path / "sd3.png", tmp_path / "sd3-masks"
     assert main(["render", str(beach_project), "-o", str(out), "--model", "tiny-sd3", "--size", "128x128",
                  "--steps", "2", "--save-masks", str(masks)]) == 0
-    md = read_png_metadata(out)["metadata"]
+    md = read_metadata(out)
     assert md["model"]["family"] == "tiny-sd3" and md["model"]["architecture"] == "sd3"
     assert md["method_used"] == "ast" and md["schedule"]["layers"] == [{"kind": "joint", "count": 24}]
     roles = json.loads((masks / "token_roles.json").read_text())

@@ -128,6 +128,7 @@ def test_generate_from_the_gui_one_preview_per_step(qtbot, studio):  # noqa: PLR
             shots["mid"] = studio.host.grab()
             shots["caption"] = studio.preview.caption.text()
             shots["button"] = studio.panel.generate_button.text()
+            shots["cancel"] = studio.panel.cancel_button.isEnabled()
 
     studio.runner.event.connect(grab_mid_run)
     try:
@@ -139,7 +140,8 @@ def test_generate_from_the_gui_one_preview_per_step(qtbot, studio):  # noqa: PLR
     assert [p.index for p in previews] == list(range(1, steps + 1))
     assert all(p.total == steps and p.preview is not None and p.preview.shape == (8, 8, 3) for p in previews)
     assert len({p.preview.tobytes() for p in previews}) > 1  # the x0 prediction changes over the steps
-    assert shots["caption"].startswith("Preview · step") and shots["button"] == "Cancel"
+    assert shots["caption"].startswith("Preview · step")
+    assert shots["button"] == "Add to queue" and shots["cancel"]  # Generate queues while a job runs
 
     # the full decode replaced the preview; the render joined the history
     assert last.images[0].shape == (64, 64, 3)
@@ -150,7 +152,7 @@ def test_generate_from_the_gui_one_preview_per_step(qtbot, studio):  # noqa: PLR
     assert render.parameters["metadata"]["method_used"] in ("ast", "none")
     assert render.layout["instances"][0]["name"] == "cat"
     assert studio.history.strip.count() == 1
-    assert studio.panel.generate_button.text() == "Generate"
+    assert studio.panel.generate_button.text() == "Generate" and not studio.panel.cancel_button.isEnabled()
 
     latencies = studio.preview.view.latencies_ms
     assert len(latencies) >= steps - 1  # queued previews may be painted together at most once
@@ -196,7 +198,7 @@ def test_cancel_mid_way(qtbot, studio):
 
     def cancel_at_first_step(event):
         if isinstance(event, ev.Step) and "at" not in seen:
-            qtbot.mouseClick(studio.panel.generate_button, Qt.MouseButton.LeftButton)  # the button reads Cancel
+            qtbot.mouseClick(studio.panel.cancel_button, Qt.MouseButton.LeftButton)
             seen["at"] = studio.runner.worker.steps_done
 
     studio.runner.event.connect(cancel_at_first_step)
@@ -224,12 +226,12 @@ def test_out_of_memory_is_reported_and_the_gui_recovers(qtbot, studio, monkeypat
 
     real = engine.generate
 
-    def generate_then_run_out_of_memory(layout, schedule, settings, model, on_step=None, cancel=None):
+    def generate_then_run_out_of_memory(layout, schedule, settings, model, on_step=None, cancel=None, on_stage=None):
         def step(info):
             on_step(info)
             if info.step == 2:
                 raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
-        return real(layout, schedule, settings, model, on_step=step, cancel=cancel)
+        return real(layout, schedule, settings, model, on_step=step, cancel=cancel, on_stage=on_stage)
 
     monkeypatch.setattr(engine, "generate", generate_then_run_out_of_memory)
     doc = studio.document
@@ -369,7 +371,7 @@ def test_history_survives_save_and_reopen(qtbot, studio, tmp_path):
     assert out.endswith("first.png") and text["Software"] == "AST Studio"
     metadata = json.loads(text["ast-studio:metadata"])
     assert metadata["settings"]["seed"] == 11 and metadata["layout"]["base_prompt"] == doc.layout.base_prompt
-    assert "cat" in text["ast-studio:layout"]
+    assert metadata["layout"]["instances"][0]["name"] == "cat" and "ast-studio:layout" not in text
     reopened.undo_stack.clear()
 
 
@@ -405,7 +407,7 @@ def test_main_window_screenshots(qtbot, runner, qsettings, tmp_path):
     try:
         with qtbot.waitSignal(runner.busy_changed, timeout=TIMEOUT, check_params_cb=lambda busy: not busy):
             ui.generate_action.trigger()
-            assert not ui.generate_action.isEnabled() and ui.cancel_action.isEnabled()
+            assert ui.generate_action.text() == "Add to &queue" and ui.cancel_action.isEnabled()
     finally:
         runner.event.disconnect(grab)
     assert len(doc.renders) == 1 and ui.generate_action.isEnabled()
@@ -434,13 +436,13 @@ def test_torch_runs_on_the_worker_thread_only(qtbot, studio, monkeypatch):
     threads = []
     real_load, real_run = engine_run.load, engine_run.run
 
-    def load(model):
+    def load(model, on_progress=None):
         threads.append(("load", threading.current_thread()))
-        return real_load(model)
+        return real_load(model, on_progress)
 
-    def run(job, loaded, on_step, cancel):
+    def run(job, loaded, on_step, cancel, on_stage=None):
         threads.append(("run", threading.current_thread()))
-        return real_run(job, loaded, on_step, cancel)
+        return real_run(job, loaded, on_step, cancel, on_stage)
 
     monkeypatch.setattr(engine_run, "load", load)
     monkeypatch.setattr(engine_run, "run", run)

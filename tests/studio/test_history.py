@@ -151,7 +151,9 @@ def test_export_png_with_metadata(panel, doc, tmp_path):
     assert set(history.PNG_KEYS) <= set(text)
     metadata = json.loads(text["ast-studio:metadata"])  # the CLI's format: `ast-studio render` writes the same
     assert metadata["layout"]["base_prompt"] == "a red cat on a mat" and metadata["settings"]["seed"] == 4
-    assert json.loads(text["ast-studio:layout"]) == doc.renders[0].layout
+    assert metadata["layout"] == doc.renders[0].layout and "ast-studio:layout" not in text  # one JSON chunk
+    prompt, line = text["parameters"].split("\n")
+    assert prompt == "a red cat on a mat" and line.startswith("Steps: 3, Sampler: Euler") and "Seed: 4" in line
     with Image.open(out) as im:
         assert np.array_equal(np.asarray(im), np.asarray(Image.open(io.BytesIO(doc.renders[0].image_png))))
     messages = []
