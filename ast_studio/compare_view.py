@@ -147,7 +147,7 @@ class CompareView(QWidget):
                 p.save()
                 p.setClipRect(vp)
                 p.drawImage(self.picture_rect(vp), image)
-                self._label(p, vp, label)
+                self._label(p, vp.intersected(self.picture_rect(vp)), label)
                 p.restore()
         else:
             vp = viewports[0]
@@ -169,10 +169,11 @@ class CompareView(QWidget):
                 p.drawLine(QPointF(x, vp.top()), QPointF(x, vp.bottom()))
                 p.setBrush(QColor("#ffffff"))
                 p.drawEllipse(QPointF(x, vp.center().y()), 7, 7)
-                self._label(p, QRectF(vp.left(), vp.top(), x - vp.left(), vp.height()), self.labels[0])
-                self._label(p, QRectF(x, vp.top(), vp.right() - x, vp.height()), self.labels[1])
+                self._label(p, QRectF(vp.left(), vp.top(), x - vp.left(), vp.height()).intersected(target),
+                            self.labels[0])
+                self._label(p, QRectF(x, vp.top(), vp.right() - x, vp.height()).intersected(target), self.labels[1])
             if self.mode == SINGLE:
-                self._label(p, vp, self.labels[0])
+                self._label(p, vp.intersected(target), self.labels[0])
         p.end()
 
     def _label(self, p: QPainter, area: QRectF, text: str) -> None:

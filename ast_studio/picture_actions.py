@@ -93,7 +93,6 @@ class CanvasViewBar(QWidget):
         self.result_button = QToolButton()
         self.result_button.setDefaultAction(actions["show_result"])
         self.result_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.result_button.setText("Result")
         self.placement = QToolButton()  # over / under the layout: a compact switch
         self.placement.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.placement.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -175,6 +174,7 @@ def build_picture_actions(window) -> dict[str, QAction]:
                                   "Show the result of the render on the canvas instead of the layout alone "
                                   "(the Preview's picture: the last render, or the one picked in the History)",
                                   checkable=True)
+    acts["show_result"].setIconText("Result")  # the view bar's button
     acts["show_result"].toggled.connect(lambda on: canvas.show_result(on) if on != canvas.result_shown else None)
     acts["result_over"] = _action(window, "Result &over the layout", None, None, None,
                                   "On: the result covers the layout at its opacity. Off: it goes under the layout "

@@ -8,7 +8,7 @@ viewer per main window: opening another render shows it in the same window.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
@@ -91,7 +91,6 @@ class RenderViewer(QWidget):
         box.addWidget(self.view, 1)
         box.addWidget(self.caption)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.document.part_changed.connect(lambda name: self._fill_compare() if name == "renders" else None)
         screen = window.screen().availableGeometry() if window.screen() else None
         if screen is not None:
@@ -132,9 +131,9 @@ class RenderViewer(QWidget):
     def _pick_other(self) -> None:
         rid = self.compare.currentData()
         self.other = next((r for r in self.document.renders if r.id == rid), None)
-        if self.other is not None and self.view.mode == SINGLE:
-            self.set_mode(SIDE_BY_SIDE)
         self._show()
+        if self.view.b is not None and self.view.mode == SINGLE:
+            self.set_mode(SIDE_BY_SIDE)
 
     def compare_with(self, render) -> None:
         """Compare with ``render`` (tests, and the History's second pick)."""
@@ -166,6 +165,12 @@ class RenderViewer(QWidget):
         self.view.set_mode(mode)
         self.mode_buttons[self.view.mode].setChecked(True)
         self.blend.setVisible(self.view.mode == BLEND)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+        else:
+            super().keyPressEvent(event)
 
     # ------------------------------------------------------------------ actions
     def use_as_background(self) -> bool:

@@ -83,13 +83,13 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
 
 def shortcuts_html(rows) -> str:
     parts = ["<style>td { padding: 2px 10px 2px 0; } th { text-align: left; padding-top: 10px; color: #9aa0a8; }"
-             " td.k { font-weight: 600; white-space: nowrap; }</style><table>"]
+             " td.k { font-weight: 600; white-space: nowrap; }</style><table width='100%'>"]
     section = None
     for title, keys, what in rows:
         if title != section:
             section = title
             parts.append(f"<tr><th colspan='2'>{html.escape(title)}</th></tr>")
-        parts.append(f"<tr><td class='k'>{html.escape(keys)}</td><td>{html.escape(what)}</td></tr>")
+        parts.append(f"<tr><td class='k' width='32%'>{html.escape(keys)}</td><td>{html.escape(what)}</td></tr>")
     parts.append("</table>")
     return "".join(parts)
 

@@ -1,10 +1,11 @@
 """Where the panels go: the default arrangement for the screen, View ▸ Reset layout, the saved
 arrangement (with a version), and keys that reach every panel.
 
-Default, on any screen from 1280x800 up: Preview over Generate on the left (full height),
-Instances over the Instance editor on the right, Prompts and History under the canvas and the
-right column. Widths and heights follow the window's size, so a 1366x768 laptop keeps a canvas
-that shows the whole page, and the window can be made as narrow as about 1000 pixels. The window remembers how you arranged the panels (``saveState`` with
+Default, on any screen from 1280x800 up: Preview over Generate on the left, Instances over the
+Instance editor on the right (both full height: every instance row of a typical layout shows),
+Prompts and History under the canvas. Widths and heights follow the window's size, so a
+1366x768 laptop keeps a canvas that shows the whole page, and the window can be made as
+narrow as about 1000 pixels. The window remembers how you arranged the panels (``saveState`` with
 :data:`LAYOUT_VERSION`); a state saved by a version with other panels is not restored (the
 default is used instead) and a panel floating off every screen comes back docked.
 """
@@ -50,7 +51,7 @@ def arrange(window) -> None:
     """Every panel docked in its default place, shown, and sized for the window's current size."""
     found = docks(window)
     window.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
-    window.setCorner(Qt.Corner.BottomRightCorner, BOTTOM)
+    window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
     for dock in window.findChildren(QDockWidget):
         dock.setFloating(False)
     for name, _owner, area, beside, orientation in DEFAULT_PLACES:
@@ -74,7 +75,6 @@ def size_docks(window) -> None:
     left, right = _clamp(w * 0.2, 250, 380), _clamp(w * 0.21, 260, 400)
     bottom = _clamp(h * 0.24, 170, 250)
     column = h - 110  # minus menu bar, toolbar and status bar
-    right_column = column - bottom
 
     def sized(names, values, orientation) -> None:
         pairs = [(found[n], v) for n, v in zip(names, values) if n in found and found[n].isVisible()
@@ -88,10 +88,10 @@ def size_docks(window) -> None:
     sized(["preview_dock", "generate_dock"], [preview, column - preview], Qt.Orientation.Vertical)
     editor_dock = found.get("instance_editor_dock")
     needed = editor_dock.minimumSizeHint().height() + 6 if editor_dock is not None else 260
-    editor = _clamp(min(needed, right_column * 0.6), 200, 340)  # the list takes the rest
-    sized(["instances_dock", "instance_editor_dock"], [right_column - editor, editor], Qt.Orientation.Vertical)
-    middle = w - left
-    sized(["prompts_dock", "history_dock"], [round(middle * 0.55), round(middle * 0.45)], Qt.Orientation.Horizontal)
+    editor = _clamp(min(needed, column * 0.5), 200, 340)  # the list takes the rest
+    sized(["instances_dock", "instance_editor_dock"], [column - editor, editor], Qt.Orientation.Vertical)
+    middle = w - left - right
+    sized(["prompts_dock", "history_dock"], [round(middle * 0.58), round(middle * 0.42)], Qt.Orientation.Horizontal)
 
 
 def reset(window) -> None:

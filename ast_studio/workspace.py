@@ -17,6 +17,7 @@ class Workspace(QTabWidget):
         self.setObjectName("workspace")
         self.setDocumentMode(True)
         self.setMovable(False)
+        self.setTabBarAutoHide(True)  # a window without the Schedule page shows the canvas alone
         self.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # pages are reached with Alt+1, Alt+2, ...
         self.canvas = canvas
         self.add_page(canvas, "Canvas", "Draw the layout: each instance's shape on the canvas (Alt+1)")

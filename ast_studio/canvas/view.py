@@ -140,6 +140,7 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._fitted_once = False
         self._auto_fit = True  # the page follows the view's size until the user zooms or pans
+        self._mouse_in = False  # the mouse moved over the view since it last left
         self.result_shown = False
         self.result_over = True
         self.result_opacity = 1.0
@@ -156,7 +157,7 @@ class CanvasView(QGraphicsView):
             self.tool.deactivate()
         self.tool = self.tools[name]
         self.tool.activate()
-        self.cursor_item.setVisible(self.tool.shows_brush_cursor and self.underMouse())
+        self.cursor_item.setVisible(self.tool.shows_brush_cursor and self._mouse_in)
         self.viewport().setCursor(self._tool_cursor())
         self.tool_changed.emit(name)
         self.refresh_hint()
@@ -331,6 +332,7 @@ class CanvasView(QGraphicsView):
         self.tool.press(self._scene_pos(event), event)
 
     def mouseMoveEvent(self, event) -> None:
+        self._mouse_in = True
         pos = self._scene_pos(event)
         self.cursor_moved.emit(pos)
         self.cursor_item.setPos(pos)
@@ -376,9 +378,10 @@ class CanvasView(QGraphicsView):
 
     def enterEvent(self, event) -> None:
         super().enterEvent(event)
-        self.cursor_item.setVisible(self.tool.shows_brush_cursor)
+        # the circle appears with the first move, where the mouse is (not where it was last)
 
     def leaveEvent(self, event) -> None:
         super().leaveEvent(event)
+        self._mouse_in = False
         self.cursor_item.setVisible(False)
         self.cursor_moved.emit(None)

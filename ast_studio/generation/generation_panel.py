@@ -127,7 +127,7 @@ class GenerationPanel(QWidget):
         self.model_note.setProperty("role", "warning")
         self.model_note.hide()
         self.model_button = QPushButton("Model settings…")
-        self.model_button.setToolTip("Choose the model (FLUX.1-dev, schnell, ...), where its files are, the device "
+        self.model_button.setToolTip("Choose the model, where its files are, the device "
                                      "and the precision")
         self.model_button.clicked.connect(self.model_settings_requested)
         model_row = QHBoxLayout()

@@ -66,18 +66,16 @@ def current_schedule(document) -> Schedule:
 
 def simple_values(schedule: Schedule, steps: int | None = None) -> dict[str, Any]:
     """What the simple view shows: the three weights, and the decay and modulated step count of
-    the power curves (``None`` when every curve is a custom keyframe curve). A curve that
-    modulates a share of the steps (FLUX.1-schnell's and SD3.5's presets) shows the count that
-    runs for ``steps``; a count given in steps shows as given (the view adds "of N steps")."""
+    the power curves (``None`` when every curve is a custom keyframe curve). With ``steps`` the
+    count is the one that runs in a render of that many steps (a preset's 16 steps run as 4 on
+    a 4-step model; a share of the steps, as some presets give it, becomes a count)."""
     out: dict[str, Any] = {f"w_{k}": schedule.weight(k) for k in KINDS}
     power = [schedule.curve(k) for k in ("i2t", "t2t", "i2i") if isinstance(schedule.curve(k), PowerCurve)]
     out["decay"] = power[0].decay if power else None
     if not power:
         out["modulated_steps"] = None
     else:
-        curve = power[0]
-        out["modulated_steps"] = curve.modulated_count(steps) if steps and curve.modulated_fraction is not None \
-            else curve.modulated_steps
+        out["modulated_steps"] = power[0].modulated_count(steps) if steps else power[0].modulated_steps
     return out
 
 
@@ -259,12 +257,11 @@ class SimpleScheduleView(QWidget):
             curves = values is not None and values["decay"] is not None
             for box in (self.steps, self.decay):
                 box.setEnabled(curves)
+            self.steps.setMaximum(max(1, steps))  # the steps of the next render (Generate ▸ Steps)
             if curves:
-                self.steps.setMaximum(max(200, steps))
                 self.steps.setValue(values["modulated_steps"])
                 self.decay.setValue(values["decay"])
-            every = curves and values["modulated_steps"] >= steps
-            self.steps_of.setText(f"of {steps} steps" + (" (all)" if every else ""))
+            self.steps_of.setText(f"of {steps} steps")
             if not problem and values is not None and not curves:
                 problem = "Every step curve is a custom one: change how long and how fast in the Schedule page."
             self.note.setText(problem or self.binding.problem)
