@@ -7,7 +7,8 @@ and to the Qt signals below stay connected.
 * ``layout`` -- the :class:`ast_core.document.Layout` (edited only through undo commands);
 * ``settings`` -- the live :class:`ast_core.project.ProjectSettings` (generation settings,
   LoRAs, method parameters): commands call its setters, it announces its own changes and the
-  document passes them on as ``part_changed("settings")``;
+  document passes them on as ``settings_changed(part)`` ("generation", "loras",
+  "method_parameters") and ``part_changed("settings")``;
 * ``schedule`` -- the project's :class:`ast_core.schedule.Schedule`, or None for the model
   family's default (:meth:`set_schedule`; a stored schedule this version cannot read stays in
   ``unread_schedule`` with ``schedule_problem`` until a new one replaces it);
@@ -48,12 +49,14 @@ class Document(QObject):
     replaced = Signal()
     #: a project part other than the layout changed ("settings", "schedule", "renders", "background")
     part_changed = Signal(str)
+    #: which part of the settings changed ("generation", "loras", "method_parameters"); then part_changed
+    settings_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.layout = Layout()
         self.settings = ProjectSettings()
-        self.settings.changed.connect(lambda _part: self.part_changed.emit("settings"))
+        self.settings.changed.connect(self._on_settings_changed)
         self.schedule: Schedule | None = None
         self.unread_schedule: dict[str, Any] | None = None
         self.schedule_problem = ""
@@ -113,6 +116,10 @@ class Document(QObject):
         if path != self.path:
             self.path = path
             self.path_changed.emit(path)
+
+    def _on_settings_changed(self, part: str) -> None:
+        self.settings_changed.emit(part)
+        self.part_changed.emit("settings")
 
     # -------------------------------------------------------------- selection
     def select(self, instance_id: str | None) -> None:

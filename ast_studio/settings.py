@@ -70,6 +70,15 @@ def set_brush_diameter(value: float) -> None:
     store().setValue("canvas/brush_diameter", float(value))
 
 
+def models_folder() -> str:
+    """The folder "Scan a models folder…" scanned last ("" before the first scan)."""
+    return _typed("models/scan_folder", "", str)
+
+
+def set_models_folder(folder: str) -> None:
+    store().setValue("models/scan_folder", str(folder))
+
+
 def window_state() -> tuple:
     s = store()
     return s.value("window/geometry"), s.value("window/state")

@@ -232,7 +232,7 @@ def bench_layer(clock: Clock, side: int, text: int, heads: int, head_dim: int,
 def bench_tiles(clock: Clock, side: int, text: int, heads: int, head_dim: int,
                 dtype: torch.dtype) -> None:
     """Tile settings of the Triton kernel at one size (each one compiles once)."""
-    from ast_core.attention.triton_kernel import triton_modulated_attention
+    from ast_core.attention.triton_kernel import default_config, triton_modulated_attention
     device = clock.device
     n = text + side * side
     say(f"\n== Triton tile settings at {n} tokens (default {default_config(head_dim, dtype)}) ==")
@@ -243,8 +243,8 @@ def bench_tiles(clock: Clock, side: int, text: int, heads: int, head_dim: int,
     sdpa_ms = clock.time_ms(lambda: F.scaled_dot_product_attention(
         q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)), reps=20)
     # (block_m, block_n, warps, stages); the first is the default for head size 128
-    candidates = [(128, 64, 8, 3), (128, 64, 8, 2), (128, 64, 8, 4), (128, 32, 8, 3),
-                  (128, 128, 8, 2), (64, 64, 4, 3), (64, 128, 4, 2), (128, 128, 8, 3)]
+    candidates = [(64, 64, 4, 3), (128, 64, 8, 3), (128, 64, 8, 2), (128, 64, 8, 4), (128, 32, 8, 3),
+                  (128, 128, 8, 2), (64, 32, 4, 3), (64, 128, 4, 2), (64, 64, 4, 4)]
     for bm, bn, warps, stages in candidates:
         if clock.left() < 25:
             say("tile sweep stopped: out of time")
@@ -489,6 +489,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{str(dtype).replace('torch.', '')}, sizes {sizes}, text {text}; auto backend: {fused}")
     if on_gpu:
         import triton
+
+        from ast_core.attention.triton_kernel import default_config
         say(f"triton {triton.__version__}; Triton tiles for head dim {head_dim}: "
             f"{default_config(head_dim, dtype)}")
     results: dict = {}
@@ -527,10 +529,11 @@ def main(argv: list[str] | None = None) -> None:
     elif {"forward", "render"} - skip:
         say("\nforward/render skipped: out of time")
     if args.tune and on_gpu:
-        try:
-            bench_tiles(clock, sizes[0] // 16, text, heads, head_dim, dtype)
-        except Exception:
-            traceback.print_exc(limit=3, file=sys.stdout)
+        for size in sizes:
+            try:
+                bench_tiles(clock, size // 16, text, heads, head_dim, dtype)
+            except Exception:
+                traceback.print_exc(limit=3, file=sys.stdout)
     summary(results, sizes, fused)
 
 

@@ -185,7 +185,8 @@ def build_pipeline(s: Shapes, option: Option, dev: torch.device, dt: torch.dtype
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
     from ast_core.models import architecture
-    from ast_core.models.quantisation import gguf_config, transformer_config as quant_config
+    from ast_core.models.parts import bitsandbytes_transformer
+    from ast_core.models.quantisation import gguf_config
     from ast_core.models.tiny_tokenizers import build_clip_tokenizer, build_t5_tokenizer
 
     arch = architecture("flux")
@@ -195,9 +196,12 @@ def build_pipeline(s: Shapes, option: Option, dev: torch.device, dt: torch.dtype
     if option.transformer == "gguf-q4":
         transformer = arch.transformer_from_file(gguf_state(s), str(config_root), dt, gguf_config(dt))
     else:
-        qconfig = quant_config(option.options.quantize, dt) if option.transformer == "nf4" else None
-        onto = dev if option.transformer == "nf4" else None  # as loading does: bitsandbytes quantises on the GPU
-        transformer = arch.transformer_from_file(transformer_state(s, source), str(config_root), dt, qconfig, onto)
+        state = transformer_state(s, source)
+        if option.transformer == "nf4":  # written to disk on the way: weights of their own, as a real file has
+            state = {k: v.clone() for k, v in state.items()}
+        transformer = arch.transformer_from_file(state, str(config_root), dt)
+        if option.transformer == "nf4":  # as loading does with a plain file: bitsandbytes quantises on the GPU
+            transformer = bitsandbytes_transformer(arch, transformer, option.options.quantize, dt)
     t5_tok, clip_tok = build_t5_tokenizer(512), build_clip_tokenizer()
     with torch.device("meta"):
         t5 = T5EncoderModel(T5Config(vocab_size=32128, d_model=s.t5_d_model, d_kv=64, d_ff=s.t5_d_ff,
@@ -213,7 +217,8 @@ def build_pipeline(s: Shapes, option: Option, dev: torch.device, dt: torch.dtype
                             layers_per_block=2, latent_channels=16, norm_num_groups=32, sample_size=1024,
                             scaling_factor=0.3611, shift_factor=0.1159, use_quant_conv=False,
                             use_post_quant_conv=False, mid_block_add_attention=True)
-    t5, clip, vae = (fill_random(m, source).eval().requires_grad_(False) for m in (t5, clip, vae))
+    # in the compute dtype, as from_pretrained(torch_dtype=...) loads them (cast on the meta device: free)
+    t5, clip, vae = (fill_random(m.to(dt), source).eval().requires_grad_(False) for m in (t5, clip, vae))
     scheduler = FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15,
                                                 base_image_seq_len=256, max_image_seq_len=4096)
     return FluxPipeline(scheduler=scheduler, vae=vae, text_encoder=clip, tokenizer=clip_tok, text_encoder_2=t5,
@@ -296,7 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     dt = torch.bfloat16 if cuda else torch.float32
     s = FULL if cuda else SMALL
     size = args.size or (1024 if cuda else 128)
-    wanted = [o for o in options() if not args.only or o.name in {n.strip() for n in args.only.split(",")}]
+    by_name = {o.name: o for o in options()}
+    names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else list(by_name)
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        parser.error(f"--only: unknown option(s) {unknown}; known: {list(by_name)}")
+    wanted = [by_name[n] for n in names]  # in the order asked
     started = time.perf_counter()
     name = torch.cuda.get_device_name(0) if cuda else "CPU (small FLUX-shaped model: a check, not a measurement)"
     print(f"# GPU memory per option: {name}; torch {torch.__version__}; {size}x{size}, {args.steps} AST step(s), "

@@ -18,10 +18,9 @@ half runs the stock attention.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import Counter
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +30,7 @@ from ast_core.schedule import KINDS, LayerPlan, Schedule
 from .backends import BACKENDS
 from .inputs import ModulationInputs
 from .kernel import BlockModulation, RowGroup, modulated_attention
+from .step_clock import StepClock
 from .tables import TokenTables
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def build_row_groups(plan: LayerPlan, coef: dict[str, float], tables: TokenTable
     return sorted(groups, key=lambda g: g.rows[0])
 
 
-class ASTAttention:
+class ASTAttention(StepClock):
     """AST modulation for one generation (see the module docstring).
 
     ``structure`` is the transformer's layer structure (the schedule is mapped onto it by
@@ -140,18 +140,12 @@ class ASTAttention:
         self._groups: dict[tuple[int, int, str], list[RowGroup] | None] = {}
 
     # ------------------------------------------------------------------ steps
-    def set_step(self, step: int | None) -> None:
-        """Set the current step (0-based), or None for plain attention."""
-        if step is not None and not 0 <= step < len(self.timesteps):
-            raise ValueError(f"step: {step} is outside 0..{len(self.timesteps) - 1}")
-        if step != self.step:
-            self._groups.clear()
-        self.step = step
+    @property
+    def num_steps(self) -> int:
+        return len(self.timesteps)
 
-    def step_finished(self, index: int) -> None:
-        """The pipeline's step callback: step ``index`` is done, the next one runs next."""
-        nxt = index + 1
-        self.set_step(nxt if nxt < len(self.timesteps) else None)
+    def on_step_changed(self) -> None:
+        self._groups.clear()
 
     # ------------------------------------------------------------------ plans
     def row_groups(self, layer: int, kind: str = "joint") -> list[RowGroup] | None:
@@ -209,17 +203,6 @@ class ASTAttention:
         out[half:] = modulated_attention(query[half:], key[half:], value[half:], groups,
                                          chunk_rows=self.chunk_rows, backend=self.backend)
         return out
-
-    # ------------------------------------------------------------------ install
-    @contextlib.contextmanager
-    def installed(self, architecture, transformer) -> Iterator["ASTAttention"]:
-        """The adapter's processors with this control, from step 0; originals always restored."""
-        self.set_step(0)
-        try:
-            with architecture.controlled(transformer, self):
-                yield self
-        finally:
-            self.set_step(None)
 
 
 def _stock(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

@@ -37,13 +37,13 @@ every attention call the control computes, base and main passes alike.
 """
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import torch
 
 from .regional_kernel import RegionalMask, RegionTokens, plain_attention, regional_attention, resolve_backend
+from .step_clock import StepClock
 
 JOINT, SINGLE, IMAGE = "joint", "single", "image"
 MAIN, BASE = "main", "base"
@@ -51,7 +51,7 @@ MAIN, BASE = "main", "base"
 Probe = Callable[[Any, "int | None", torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, bool], None]
 
 
-class RegionalAttention:
+class RegionalAttention(StepClock):
     """Regional prompting for one generation (see the module docstring).
 
     ``regions``: the regions' image tokens and text rows; ``text`` ``[1, R * L, D]``: the
@@ -111,15 +111,12 @@ class RegionalAttention:
         self._base: dict[int, torch.Tensor] = {}
 
     # ------------------------------------------------------------------ steps
-    def set_step(self, step: int | None) -> None:
-        if step is not None and not 0 <= step < self.steps:
-            raise ValueError(f"step: {step} is outside 0..{self.steps - 1}")
-        self.step = step
-        self._base.clear()
+    @property
+    def num_steps(self) -> int:
+        return self.steps
 
-    def step_finished(self, index: int) -> None:
-        nxt = index + 1
-        self.set_step(nxt if nxt < self.steps else None)
+    def on_step_changed(self) -> None:
+        self._base.clear()
 
     @property
     def injecting(self) -> bool:
@@ -171,13 +168,3 @@ class RegionalAttention:
             self.probe(layer, self.step, query, key, value, out, masked)
         return out
 
-    # ------------------------------------------------------------------ install
-    @contextlib.contextmanager
-    def installed(self, architecture, transformer) -> Iterator["RegionalAttention"]:
-        """The adapter's processors and stream hooks, from step 0; originals always restored."""
-        self.set_step(0)
-        try:
-            with architecture.controlled(transformer, self):
-                yield self
-        finally:
-            self.set_step(None)

@@ -100,6 +100,9 @@ class ControlMethod(ABC):
     uses_schedule: bool = False
     #: every instance's (and the background's) text must occur inside the base prompt
     needs_text_in_base_prompt: bool = False
+    #: what the prompt editors say about the prompts under this method when the text need not be
+    #: in the base prompt (a neutral note in the user's words; "" says nothing)
+    prompts_note: str = ""
 
     def default_parameters(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters}

@@ -90,6 +90,7 @@ class RegionalMethod(ControlMethod):
                        "steps: 0 = the regions alone, 1 = the base prompt alone. The public examples use 0.1-0.3."),
     )
     needs_text_in_base_prompt = False
+    prompts_note = "Each region's prompt is used on its own; the base prompt drives the base pass."
 
     def start(self, model, layout, settings, plan, timesteps, *, schedule=None, parameters=None) -> MethodRun:
         arch, pipe = model.architecture, model.pipeline

@@ -32,7 +32,8 @@ from .checkpoint_files import CheckpointFileError, FileFacts, inspect_file, scan
 from .families import ModelFamily
 from .options import LoraChoice, ModelOptions, OptionError, parse_lora
 
-_LOADING_NAMES = ("LoadedModel", "ModelLoadError", "TINY_NAME", "check_folder", "hf_cache_folder", "load_model")
+_LOADING_NAMES = ("LoadedModel", "ModelFound", "ModelLoadError", "TINY_NAME", "check_folder", "check_model",
+                  "hf_cache_folder", "load_model")
 _EXPORT_NAMES = ("export_tiny_model", "export_tiny_single_file")
 _DEVICE_NAMES = ("resolve_device", "resolve_dtype", "startup_warning")
 

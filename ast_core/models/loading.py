@@ -144,15 +144,7 @@ def load_model(
         opts = opts.validate()
     except (OptionError, TypeError) as e:
         raise ModelLoadError(str(e)) from None
-    try:
-        dev = resolve_device(opts.device)
-        dt = resolve_dtype(opts.dtype, dev)
-        check(opts.quantize, dev, "quantize")
-        check(opts.text_encoder_quantize, dev, "text_encoder_quantize")
-        if opts.is_gguf:
-            require_gguf()
-    except ValueError as e:  # includes QuantisationError
-        raise ModelLoadError(str(e)) from None
+    dev, dt = _device_for(opts)
     notes: list[str] = []
     if opts.device == "auto" and dev.type == "cpu":
         warning = startup_warning()
@@ -171,6 +163,61 @@ def load_model(
         except LoraError as e:
             raise ModelLoadError(str(e)) from None
     return model
+
+
+def _device_for(opts: ModelOptions) -> tuple[torch.device, torch.dtype]:
+    """The device and dtype of validated ``opts``, after checking that the device and the installed
+    packages can do what the options ask (quantisations, GGUF); ModelLoadError says what cannot."""
+    try:
+        dev = resolve_device(opts.device)
+        dt = resolve_dtype(opts.dtype, dev)
+        check(opts.quantize, dev, "quantize")
+        check(opts.text_encoder_quantize, dev, "text_encoder_quantize")
+        if opts.is_gguf:
+            require_gguf()
+    except ValueError as e:  # includes QuantisationError
+        raise ModelLoadError(str(e)) from None
+    return dev, dt
+
+
+@dataclass(frozen=True)
+class ModelFound:
+    """What :func:`check_model` found: the family and where each part comes from."""
+
+    family: ModelFamily
+    source: str  # the folder, cached id, file or built-in name the transformer comes from
+    base: str  # where the other parts come from (the source itself for a folder)
+    files: dict[str, str]  # part given as a file ("transformer", "vae", "text_encoder_2"...) -> file
+    device: str  # the device that would run it ("cpu", "cuda"...)
+
+    def describe(self) -> str:
+        """One line: "FLUX.1-dev from FILE (other parts from BASE; VAE, text_encoder_2 from files) on cuda"."""
+        if self.family.builtin and self.source == self.family.name:
+            where = "built in"
+        else:
+            where = f"from {self.source}"
+            extra = [p for p in self.files if p != "transformer"]
+            if self.base != self.source:
+                where += f" (other parts from {self.base}" + (f"; {', '.join(extra)} from files)" if extra else ")")
+            elif extra:
+                where += f" ({', '.join(extra)} from files)"
+        return f"{self.family.name} {where}, on {self.device}"
+
+
+def check_model(options: ModelOptions) -> ModelFound:
+    """Everything :func:`load_model` checks before it reads weights: the options, the device, the
+    quantisations and packages, every file's header and the folders' layout (fast; no torch
+    weights loaded). ModelLoadError with load_model's own one-line message when something is wrong."""
+    try:
+        opts = options.validate()
+    except (OptionError, TypeError) as e:
+        raise ModelLoadError(str(e)) from None
+    dev, _ = _device_for(opts)
+    plan = _locate(opts)
+    files = {"transformer": str(plan.transformer.path)} if plan.transformer is not None else {}
+    files.update({"vae": str(plan.vae[0].path)} if plan.vae else {})
+    files.update({slot: str(facts.path) for slot, (facts, _prefix) in sorted(plan.encoders.items())})
+    return ModelFound(plan.family, plan.label, str(plan.base_label), files, dev.type)
 
 
 def _device_name(device) -> str:

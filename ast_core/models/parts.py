@@ -7,6 +7,7 @@ Errors are :class:`ModelLoadError` lines naming the file.
 from __future__ import annotations
 
 import json
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -38,15 +39,34 @@ def transformer_from_file(facts: FileFacts, architecture: Architecture, family_n
     """The transformer of a single file (or of an all-in-one checkpoint), quantised as asked."""
     prefix = TRANSFORMER_PREFIX if facts.kind == "checkpoint" else ""
     tensors = read_tensors(facts.path, prefix)
-    qconfig = gguf_config(dt) if facts.format == "gguf" else transformer_config(quantize, dt)
-    onto = dev if quantize in ("nf4", "int8") else None  # bitsandbytes quantises on the GPU
+    bitsandbytes = facts.format != "gguf" and quantize in BITSANDBYTES
+    qconfig = gguf_config(dt) if facts.format == "gguf" else None if bitsandbytes else transformer_config(quantize, dt)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return architecture.transformer_from_file(tensors, str(config_root), dt, qconfig, onto)
+            transformer = architecture.transformer_from_file(tensors, str(config_root), dt, qconfig)
         except (KeyError, ValueError, RuntimeError) as e:
             raise ModelLoadError(f"{facts.path}: not a complete {family_name} transformer "
-                         f"({type(e).__name__}: {first_line(e)})") from e
+                                 f"({type(e).__name__}: {first_line(e)})") from e
+    return bitsandbytes_transformer(architecture, transformer, quantize, dt) if bitsandbytes else transformer
+
+
+#: quantisations bitsandbytes does as the weights load (the only way it quantises a plain model)
+BITSANDBYTES = ("nf4", "int8")
+
+
+def bitsandbytes_transformer(arch: Architecture, transformer, kind: str, dt):
+    """``transformer`` (plain weights) quantised by bitsandbytes onto the GPU.
+
+    diffusers' ``from_single_file`` takes a bitsandbytes config only for files that are
+    quantised already; a plain single file is therefore loaded plainly, written as a diffusers
+    folder to a temporary place, and loaded back through ``from_pretrained``, which quantises
+    each weight as it arrives on the GPU (the path a diffusers folder takes)."""
+    with tempfile.TemporaryDirectory(prefix="ast-studio-bnb-") as tmp:
+        root = Path(tmp)
+        transformer.save_pretrained(str(root / "transformer"), safe_serialization=True)
+        del transformer
+        return quantised_transformer(arch, root, kind, dt, None)
 
 
 def quantised_transformer(arch: Architecture, root: Path, kind: str, dt, builtin):

@@ -71,34 +71,29 @@ def check(kind: str, device, what: str = "quantize") -> None:
                                 "use fp8 (layer-wise casting) or torchao-int8")
 
 
+def _load_time_config(library: str, kind: str, dtype) -> Any:
+    """``library``'s (diffusers' or transformers') config for a load-time ``kind`` (None for none / fp8)."""
+    import importlib
+
+    classes = importlib.import_module(library)
+    if kind in ("nf4", "int8"):
+        if kind == "nf4":
+            return classes.BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                              bnb_4bit_compute_dtype=dtype)
+        return classes.BitsAndBytesConfig(load_in_8bit=True)
+    if kind.startswith("torchao-"):
+        return classes.TorchAoConfig(_torchao_config(kind))
+    return None
+
+
 def transformer_config(kind: str, dtype) -> Any:
     """diffusers' quantisation config for a load-time ``kind`` (None for none / fp8)."""
-    if kind in ("nf4", "int8"):
-        from diffusers import BitsAndBytesConfig
-
-        if kind == "nf4":
-            return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
-        return BitsAndBytesConfig(load_in_8bit=True)
-    if kind.startswith("torchao-"):
-        from diffusers import TorchAoConfig
-
-        return TorchAoConfig(_torchao_config(kind))
-    return None
+    return _load_time_config("diffusers", kind, dtype)
 
 
 def text_encoder_config(kind: str, dtype) -> Any:
     """transformers' quantisation config for a load-time ``kind`` (None for none / fp8)."""
-    if kind in ("nf4", "int8"):
-        from transformers import BitsAndBytesConfig
-
-        if kind == "nf4":
-            return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
-        return BitsAndBytesConfig(load_in_8bit=True)
-    if kind.startswith("torchao-"):
-        from transformers import TorchAoConfig
-
-        return TorchAoConfig(_torchao_config(kind))
-    return None
+    return _load_time_config("transformers", kind, dtype)
 
 
 def gguf_config(dtype) -> Any:

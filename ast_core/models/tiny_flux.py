@@ -14,6 +14,7 @@ import threading
 import torch
 
 from .flux import TINY_FLUX
+from .tiny_vae import tiny_vae
 from .tiny_tokenizers import CLIP_MAX_LENGTH, build_clip_tokenizer, build_t5_tokenizer
 
 SEED = 20250414
@@ -21,7 +22,6 @@ HEADS = 2
 HEAD_DIM = 16
 TEXT_DIM = 32  # T5 d_model = joint_attention_dim; CLIP hidden = pooled_projection_dim
 AXES_DIMS_ROPE = (4, 6, 6)  # sums to HEAD_DIM
-VAE_CHANNELS = (8, 8, 8, 8)  # 4 levels: 8x down/up-sampling
 VAE_SCALING = 0.3611
 VAE_SHIFT = 0.1159
 
@@ -30,7 +30,7 @@ _cache: dict[str, object] = {}
 
 
 def _components() -> dict:
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxTransformer2DModel
+    from diffusers import FlowMatchEulerDiscreteScheduler, FluxTransformer2DModel
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
     t5_tok = build_t5_tokenizer(TINY_FLUX.max_sequence_length)
@@ -51,13 +51,7 @@ def _components() -> dict:
         relative_attention_num_buckets=8, feed_forward_proj="gated-gelu", is_encoder_decoder=False,
         pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id, decoder_start_token_id=0,
     ))
-    vae = AutoencoderKL(
-        in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * len(VAE_CHANNELS),
-        up_block_types=("UpDecoderBlock2D",) * len(VAE_CHANNELS), block_out_channels=VAE_CHANNELS,
-        layers_per_block=1, latent_channels=TINY_FLUX.latent_channels, norm_num_groups=4, sample_size=64,
-        scaling_factor=VAE_SCALING, shift_factor=VAE_SHIFT, use_quant_conv=False, use_post_quant_conv=False,
-        mid_block_add_attention=True,
-    )
+    vae = tiny_vae(TINY_FLUX.latent_channels, VAE_SCALING, VAE_SHIFT)
     scheduler = FlowMatchEulerDiscreteScheduler(
         num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15,
         base_image_seq_len=256, max_image_seq_len=4096,

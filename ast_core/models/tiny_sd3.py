@@ -14,6 +14,7 @@ import threading
 import torch
 
 from .sd3 import MEDIUM_DUAL_BLOCKS, TINY_SD3
+from .tiny_vae import tiny_vae
 from .tiny_tokenizers import CLIP_MAX_LENGTH, build_clip_tokenizer, build_t5_tokenizer
 
 SEED = 20250415
@@ -21,7 +22,6 @@ HEADS = 2
 HEAD_DIM = 16
 CLIP_DIM = 32  # CLIP-L and CLIP-G hidden size; their projections are CLIP_DIM too
 T5_DIM = 64  # = joint_attention_dim (the 2 x 32 CLIP channels fill it exactly)
-VAE_CHANNELS = (8, 8, 8, 8)
 VAE_SCALING = 1.5305
 VAE_SHIFT = 0.0609
 
@@ -41,7 +41,7 @@ def _clip(tokenizer):
 
 
 def _components(num_layers: int = 24, dual_blocks: tuple[int, ...] = MEDIUM_DUAL_BLOCKS) -> dict:
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel
+    from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel
     from transformers import T5Config, T5EncoderModel
 
     t5_tok = build_t5_tokenizer(TINY_SD3.max_sequence_length)
@@ -60,13 +60,7 @@ def _components(num_layers: int = 24, dual_blocks: tuple[int, ...] = MEDIUM_DUAL
         relative_attention_num_buckets=8, feed_forward_proj="gated-gelu", is_encoder_decoder=False,
         pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id, decoder_start_token_id=0,
     ))
-    vae = AutoencoderKL(
-        in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * len(VAE_CHANNELS),
-        up_block_types=("UpDecoderBlock2D",) * len(VAE_CHANNELS), block_out_channels=VAE_CHANNELS,
-        layers_per_block=1, latent_channels=TINY_SD3.latent_channels, norm_num_groups=4, sample_size=64,
-        scaling_factor=VAE_SCALING, shift_factor=VAE_SHIFT, use_quant_conv=False, use_post_quant_conv=False,
-        mid_block_add_attention=True,
-    )
+    vae = tiny_vae(TINY_SD3.latent_channels, VAE_SCALING, VAE_SHIFT)
     scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0)
     for m in (transformer, clip_l, clip_g, t5, vae):
         m.eval().requires_grad_(False)

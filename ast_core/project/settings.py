@@ -1,7 +1,7 @@
 """A project's settings, typed: what ``settings.json`` holds, as live objects.
 
-* :class:`RenderSettings` -- the generation settings the artist picks for the project (steps or
-  the model's default, guidance, seed and its mode, method);
+* :class:`RenderSettings` -- the generation settings the artist picks for the project (steps and
+  guidance, each a number or the model's default; seed and its mode, method);
 * :class:`ProjectSettings` -- those, the project's LoRAs, each method's own parameters, and any
   key this version does not know (kept as it was, so a newer file survives a save here).
 
@@ -38,7 +38,9 @@ GUIDANCE_RANGE = (0.0, 30.0)
 class RenderSettings:
     #: None = the configured model's own default (ast_core.schedule.timesteps.steps_to_run)
     steps: int | None = None
-    guidance: float = 3.5
+    #: None = the model family's default (3.5 for FLUX.1-dev, 0 for schnell and SD3.5 Large Turbo,
+    #: 4.5 for SD3.5 Medium); the engine resolves it (``GenerationSettings.resolved``)
+    guidance: float | None = None
     seed: int = 0
     seed_mode: str = "fixed"
     method: str = "ast"
@@ -82,7 +84,8 @@ class RenderSettings:
         defaults = RenderSettings()
         return RenderSettings(
             steps=None if d.get("steps") is None else _int(d, "steps", *STEP_RANGE, defaults.steps, warnings),
-            guidance=_float(d, "guidance", *GUIDANCE_RANGE, defaults.guidance, warnings),
+            guidance=None if d.get("guidance") is None else _float(d, "guidance", *GUIDANCE_RANGE, defaults.guidance,
+                                                                   warnings),
             seed=_int(d, "seed", 0, MAX_SEED, defaults.seed, warnings),
             seed_mode=_choice(d, "seed_mode", SEED_MODES, defaults.seed_mode, warnings),
             method=_choice(d, "method", tuple(METHODS), defaults.method, warnings),
@@ -246,7 +249,7 @@ def _int(d: dict, key: str, lo: int, hi: int, default: int | None, warnings: lis
     return int(v)
 
 
-def _float(d: dict, key: str, lo: float, hi: float, default: float, warnings: list[str]) -> float:
+def _float(d: dict, key: str, lo: float, hi: float, default: float | None, warnings: list[str]) -> float | None:
     v = d.get(key, default)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
         _warn(warnings, f"generation.{key}={v!r} is not a number in {lo:g}..{hi:g}; using {default!r}")

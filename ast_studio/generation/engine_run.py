@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import traceback
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -32,22 +31,32 @@ def load(model: ModelSettings):
 
 
 def check(model: ModelSettings) -> tuple[bool, str]:
-    """(ok, message): whether ``model`` can be loaded from where the settings say, and what is missing."""
-    from ast_core.models import ModelLoadError, check_folder, hf_cache_folder
+    """(ok, message): whether ``model`` can be loaded as the settings say, checked the way loading
+    checks it before reading weights (files, folders, family, device, quantisations, packages)."""
+    from ast_core.models import ModelLoadError, check_model
 
-    if model.is_builtin:
-        return True, f"{model.model} is built in: nothing to download."
-    if not model.location:
-        what = "a Hugging Face repository id" if model.source == "hf_cache" else "a model folder"
+    if model.missing_location():
+        what = {"hf_cache": "a Hugging Face repository id", "file": "a model file"}.get(model.source, "a model folder")
         return False, f"Choose {what} for {model.model}."
     try:
-        folder = Path(model.folder).expanduser() if model.source == "folder" else hf_cache_folder(model.location)
-        fam = check_folder(folder)
+        found = check_model(model.options())
     except ModelLoadError as e:
         return False, str(e)
-    if fam.name != model.model:
-        return True, f"Found a complete {fam.name} model (settings say {model.model}; {fam.name} will be used)."
-    return True, f"Found a complete {fam.name} model in {folder}."
+    if model.is_builtin:
+        return True, f"{model.model} is built in: nothing to download (runs on {found.device})."
+    line = f"Found {found.describe()}."
+    if found.family.name != model.model:
+        line += f" (Settings say {model.model}; {found.family.name} will be used.)"
+    return True, line
+
+
+def numbers_that_run(settings: dict, family) -> dict:
+    """The steps and guidance a render of ``settings`` runs with on ``family`` ("Model default",
+    ``None``, resolved by the engine's own rule: ``GenerationSettings.resolved``)."""
+    from ast_core.generation.settings import GenerationSettings
+
+    resolved = GenerationSettings(**settings).resolved((settings["width"], settings["height"]), family)
+    return {"steps": resolved.steps, "guidance": resolved.guidance}
 
 
 def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel) -> object:
@@ -95,6 +104,10 @@ def describe_error(exc: BaseException, job: ev.GenerationJob) -> ev.Error:
                         details, job.id)
     if isinstance(exc, ModelLoadError):
         return ev.Error(f"{exc}. Check Generate ▸ Model settings.", ev.MODEL, details, job.id)
+    from ast_core.models.loras import LoraError
+
+    if isinstance(exc, LoraError):
+        return ev.Error(f"{exc}. Change or remove it under LoRAs in the Generate panel.", ev.LORA, details, job.id)
     from ast_core.prompts import PromptError
 
     prompt_errors = tuple({PromptError, getattr(engine, "PromptError", PromptError)})

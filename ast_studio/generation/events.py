@@ -17,6 +17,7 @@ OUT_OF_MEMORY = "out_of_memory"
 MODEL = "model"  # the model cannot be found / loaded (missing folder, missing parts)
 PROMPT = "prompt"  # an instance's text is not in the base prompt
 SETTINGS = "settings"  # a bad generation setting or schedule
+LORA = "lora"  # a LoRA file of the project cannot be applied to the model
 INTERNAL = "internal"  # anything else (a bug): the message carries the exception
 
 

@@ -1,9 +1,13 @@
-"""The Generate panel: model, settings, AST controls, the Generate/Cancel button, messages.
+"""The Generate panel: model, settings, the method's parameters, AST controls, LoRAs, the
+Generate/Cancel button, messages.
 
 One job at a time: while a render runs the big button turns into **Cancel** (the settings
 stay editable; they apply to the next render). Every change is an undo command on the
-document (settings -> ``settings["generation"]``; the AST controls are the schedule's simple
-view, :class:`~ast_studio.schedule.simple_view.SimpleScheduleView`).
+document (settings -> ``settings.generation``; the method's own parameters -> its entry in
+``settings.method_parameters`` (:mod:`.method_parameters`); the AST controls are the
+schedule's simple view, :class:`~ast_studio.schedule.simple_view.SimpleScheduleView`; LoRAs ->
+``settings.loras`` (:mod:`.lora_list`)). Steps and guidance at their lowest value mean the
+configured model's own default, shown as "Model default (N)".
 Problems (missing model, out of memory, an instance whose text is not in the base prompt)
 appear in the message area under the button, never as a blocking dialog.
 """
@@ -32,12 +36,18 @@ from PySide6.QtWidgets import (
 
 from ast_core.schedule.timesteps import steps_to_run
 
-from ast_core.methods import METHODS
+from ast_core.methods import METHODS, method
 
 from . import events as ev
 from .commands import SetRenderSettings
+from .lora_list import LoraList
+from .method_parameters import MethodParametersBox
 from .model_settings import ModelSettings, load_model_settings, model_note, notifier
 from ast_core.project.settings import GUIDANCE_RANGE, MAX_SEED, STEP_RANGE
+
+GUIDANCE_STEP = 0.5
+#: the guidance box's lowest value stands for "the model's default" (0 is a guidance of its own)
+GUIDANCE_MODEL_DEFAULT = GUIDANCE_RANGE[0] - GUIDANCE_STEP
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +64,7 @@ ERROR_TITLES = {
     ev.MODEL: "Model not available",
     ev.PROMPT: "Prompt problem",
     ev.SETTINGS: "Settings problem",
+    ev.LORA: "LoRA problem",
     ev.INTERNAL: "Render failed",
 }
 
@@ -143,10 +154,14 @@ class GenerationPanel(QWidget):
         self.steps.setSpecialValueText("Model default")
         self.steps.setToolTip("Denoising steps; at the lowest value the model's own default is used")
         self.guidance = QDoubleSpinBox()
-        self.guidance.setRange(*GUIDANCE_RANGE)
+        # the lowest value stands for "the model's default" (3.5 for FLUX.1-dev, 0 for schnell...)
+        self.guidance.setRange(GUIDANCE_MODEL_DEFAULT, GUIDANCE_RANGE[1])
         self.guidance.setDecimals(1)
-        self.guidance.setSingleStep(0.5)
-        self.guidance.setToolTip("How closely the picture follows the prompts (higher: closer, less varied)")
+        self.guidance.setSingleStep(GUIDANCE_STEP)
+        self.guidance.setSpecialValueText("Model default")
+        self.guidance.setToolTip("How closely the image follows the prompts; at the lowest value the model's own "
+                                 "default is used. Models that run classifier-free guidance do twice the work per "
+                                 "step above 1.")
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
         self.seed_mode = QComboBox()
@@ -178,6 +193,9 @@ class GenerationPanel(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Method", self.method)
 
+        # --- the selected method's own parameters (built from the registry)
+        self.method_parameters = MethodParametersBox(document)
+
         # --- AST controls: the schedule's simple view (the Schedule page is the expert view)
         from ast_studio.schedule.simple_view import SimpleScheduleView
 
@@ -189,6 +207,10 @@ class GenerationPanel(QWidget):
         ast_box.setContentsMargins(0, 0, 0, 0)
         ast_box.addWidget(_heading("AST controls"))
         ast_box.addWidget(self.simple_schedule)
+
+        # --- the project's LoRAs
+        self.loras = LoraList(document)
+        self.loras.message.connect(lambda text: self.messages.show_message(text, "warning"))
 
         # --- run
         self.generate_button = QPushButton("Generate")
@@ -215,7 +237,9 @@ class GenerationPanel(QWidget):
         settings.addWidget(self.model_note)
         settings.addWidget(_heading("Settings"))
         settings.addLayout(form)
+        settings.addWidget(self.method_parameters)
         settings.addWidget(self.ast_controls)
+        settings.addWidget(self.loras)
         settings.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -238,7 +262,8 @@ class GenerationPanel(QWidget):
         for box in (self.steps, self.guidance, self.seed):
             box.setKeyboardTracking(False)
         self.steps.valueChanged.connect(lambda v: self._set("steps", int(v) or None))
-        self.guidance.valueChanged.connect(lambda v: self._set("guidance", round(float(v), 3)))
+        self.guidance.valueChanged.connect(
+            lambda v: self._set("guidance", None if v < GUIDANCE_RANGE[0] else round(float(v), 3)))
         self.seed.valueChanged.connect(lambda v: self._set("seed", int(v)))
         self.seed_mode.currentIndexChanged.connect(lambda _i: self._set("seed_mode", self.seed_mode.currentData()))
         self.method.currentIndexChanged.connect(lambda _i: self._set("method", self.method.currentData()))
@@ -268,7 +293,7 @@ class GenerationPanel(QWidget):
         try:
             s = self.document.settings.generation
             self.steps.setValue(s.steps or 0)
-            self.guidance.setValue(s.guidance)
+            self.guidance.setValue(GUIDANCE_MODEL_DEFAULT if s.guidance is None else s.guidance)
             self.seed.setValue(s.seed)
             self.seed_mode.setCurrentIndex(self.seed_mode.findData(s.seed_mode))
             self.method.setCurrentIndex(self.method.findData(s.method))
@@ -276,7 +301,7 @@ class GenerationPanel(QWidget):
             self.seed.setToolTip("A new random seed is drawn for every render; the history keeps it"
                                  if s.seed_mode == "random" else "The seed of the next render: the same seed and "
                                  "settings give the same picture")
-            self.ast_controls.setEnabled(s.method == "ast")
+            self.ast_controls.setEnabled(method(s.method).uses_schedule)
             self._show_size()
         finally:
             self._updating = False
@@ -291,6 +316,7 @@ class GenerationPanel(QWidget):
                                 if note else "")
         self.model_note.setVisible(bool(note))
         self.steps.setSpecialValueText(f"Model default ({steps_to_run(None, model.family)})")
+        self.guidance.setSpecialValueText(f"Model default ({model.family.default_guidance:g})")
         return model
 
     def _on_model_changed(self, _model) -> None:

@@ -20,8 +20,8 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget
 
+from ast_core.methods import method
 from ast_core.schedule.timesteps import steps_to_run
-
 
 from . import events as ev
 from . import history
@@ -35,17 +35,24 @@ from .worker import GenerationRunner
 log = logging.getLogger(__name__)
 
 
-def prompt_problems(layout) -> list[str]:
-    """What the engine would refuse in the prompts, checked the editor's way (by characters):
-    the instances taking part (visible, with an area) and the background must each occur in
-    the base prompt. Empty when a render can go ahead."""
+def prompt_problems(layout, method_name: str) -> list[str]:
+    """What the engine would refuse in the prompts under method ``method_name``, checked the
+    editor's way (by characters): a base prompt; for a method that needs them there
+    (``needs_text_in_base_prompt``), the text of the instances taking part (visible, with an
+    area) and of the background inside it; otherwise a prompt for each such instance.
+    Empty when a render can go ahead."""
     problems = []
     if not layout.base_prompt.strip():
         problems.append("the base prompt is empty")
+    needs_text = method(method_name).needs_text_in_base_prompt
     for inst in layout.visible_instances():
-        if not inst.is_empty and inst.area > 0 and not layout.in_base_prompt(inst.prompt):
+        if inst.is_empty or inst.area <= 0:
+            continue
+        if needs_text and not layout.in_base_prompt(inst.prompt):
             problems.append(f"{inst.name} is not in the base prompt")
-    if layout.background_missing_from_base_prompt():
+        elif not needs_text and not inst.prompt.strip():
+            problems.append(f"{inst.name} has no prompt")
+    if needs_text and layout.background_missing_from_base_prompt():
         problems.append("the background prompt is not in the base prompt")
     return problems
 
@@ -83,6 +90,7 @@ class GenerationUi(QObject):
         document.replaced.connect(self._on_document_replaced)
         document.layout.events.connect(self._on_layout_event)
         document.part_changed.connect(lambda name: self._recheck_error(name))
+        document.settings_changed.connect(self._on_settings_changed)
         notifier().changed.connect(self._on_model_changed)
         for signal, slot in self._runner_links:
             signal.connect(slot)
@@ -129,7 +137,7 @@ class GenerationUi(QObject):
             self.panel.status.setText("Cancelling at the end of this step…")
 
     def edit_model_settings(self) -> bool:
-        dialog = ModelSettingsDialog(self.panel.window())
+        dialog = ModelSettingsDialog(self.panel.window(), add_loras=self.panel.loras.add_files)
         accepted = dialog.exec() == ModelSettingsDialog.DialogCode.Accepted
         if accepted:
             model = self.panel.refresh_model()
@@ -207,17 +215,24 @@ class GenerationUi(QObject):
             self._show_idle_layout()
         self._recheck_error("size" if event.kind == "size_changed" else "layout")
 
+    def _on_settings_changed(self, part: str) -> None:
+        if part == "loras":
+            self._recheck_error("loras")
+
     def _on_model_changed(self, _model) -> None:
         self._recheck_error("model")
 
     def _recheck_error(self, what: str) -> None:
-        """After an edit (``what``: "layout", "size", "settings", "schedule", "renders" or "model"),
+        """After an edit (``what``: "layout", "size", "settings", "loras", "schedule", "renders" or "model"),
         take down a failed render's message once the edit fixed its cause."""
         err = self.last_error
         if err is None or self.runner.busy:
             return
         if err.kind == ev.PROMPT:
-            fixed = what in ("layout", "size") and not prompt_problems(self.document.layout)
+            fixed = what in ("layout", "size", "settings") and \
+                not prompt_problems(self.document.layout, self.document.settings.generation.method)
+        elif err.kind == ev.LORA:
+            fixed = what in ("loras", "model")
         elif err.kind == ev.MODEL:
             fixed = what == "model"
         elif err.kind == ev.SETTINGS:

@@ -3,8 +3,10 @@
 A Render (``ast_core.project.Render``) keeps the image as PNG bytes, the exact parameters
 and a snapshot of the layout. ``parameters`` holds::
 
-    {"settings": {width, height, steps, guidance, seed, method},   # what the engine ran
-     "render_settings": {steps, guidance, seed, seed_mode, method}, # the panel's settings
+    {"settings": {width, height, steps, guidance, seed, method,    # what the engine ran (steps and
+                  method_parameters},                              #  guidance as they ran)
+     "render_settings": {steps, guidance, seed, seed_mode, method}, # the panel's settings (None = default)
+     "loras": [{"path", "scale"}...],                               # the project's LoRAs
      "schedule": {...} | None, "model": {...}, "metadata": {...},   # engine metadata
      "seconds": 1.2, "warnings": [...]}
 
@@ -26,6 +28,8 @@ from ast_core.project import Render
 from ast_core.project.layout_json import layout_from_dict, layout_to_dict
 
 from . import events as ev
+from ast_core.methods import METHODS, MethodParameterError
+from ast_core.models.options import LoraChoice, OptionError
 from ast_core.project import RenderSettings
 from ast_core.schedule import Schedule
 
@@ -85,6 +89,7 @@ def render_from_finished(finished: ev.Finished, index: int = 0) -> Render:
         "render_settings": dict(job.parameters.get("render_settings", {})),
         "schedule": None if job.schedule is None else job.schedule.to_dict(),
         "model": job.model.to_dict(),
+        "loras": [lora.to_dict() for lora in job.loras],
         "metadata": {k: v for k, v in finished.metadata.items() if k != "layout"},  # Render.layout has it
         "seconds": round(finished.seconds, 3),
         "warnings": list(finished.warnings),
@@ -114,6 +119,62 @@ def render_settings_of(render: Render) -> RenderSettings:
     return replace(settings, seed_mode="fixed")
 
 
+def method_parameters_of(render: Render) -> tuple[str, dict] | None:
+    """(method, its parameters) as the render ran them; None when the render did not record them
+    (an older version). Raises ValueError naming the problem when they cannot be used."""
+    engine = _parameters(render, "settings")
+    name, values = engine.get("method"), engine.get("method_parameters")
+    if values is None:
+        return None
+    if not isinstance(name, str) or name not in METHODS:
+        raise ValueError(f"its method {_text(name)!r} is not one this version knows")
+    if not isinstance(values, dict):
+        raise ValueError(f"its method parameters are {type(values).__name__}, not an object")
+    try:
+        return name, METHODS[name].check_parameters(values)
+    except MethodParameterError as e:
+        raise ValueError(str(e)) from None
+
+
+def loras_of(render: Render) -> tuple[LoraChoice, ...] | None:
+    """The LoRAs (file, strength) the render used; None when it recorded none (an older version).
+    Raises ValueError naming the problem when the record cannot be read."""
+    params = _object(render.parameters)
+    stored = params.get("loras")
+    if stored is None:  # renders of versions before the studio's LoRA list: the engine's record
+        stored = _object(_object(params.get("metadata")).get("model")).get("loras")
+        if stored is None:
+            return None
+    if not isinstance(stored, list):
+        raise ValueError(f"its LoRAs are {type(stored).__name__}, not a list")
+    try:
+        return tuple(LoraChoice.from_dict({"path": x.get("path"), "scale": x.get("scale", 1.0)}
+                                          if isinstance(x, dict) else x) for x in stored)
+    except OptionError as e:
+        raise ValueError(str(e)) from None
+
+
+def method_label(name: Any) -> str:
+    """The registry's label of method ``name`` ("?" for one this version does not know)."""
+    return METHODS[name].label if isinstance(name, str) and name in METHODS else "?"
+
+
+def _details(render: Render) -> str:
+    """The method's parameters and the LoRAs, as lines ("" when there are none)."""
+    lines = []
+    values = _parameters(render, "settings").get("method_parameters")
+    if isinstance(values, dict) and values:
+        lines.append(f"{method_label(_parameters(render, 'settings').get('method'))}: "
+                     + ", ".join(f"{_text(k)} {_text(v)}" for k, v in values.items()))
+    try:
+        loras = loras_of(render)
+    except ValueError:
+        loras = None
+    if loras:
+        lines.append("LoRAs: " + ", ".join(f"{lora.name} {lora.scale:g}" for lora in loras))
+    return "\n".join(lines)
+
+
 def schedule_of(render: Render) -> Schedule | None:
     """The schedule the render used (None: the model's default). Raises ValueError (naming the
     field) when the stored one cannot be read."""
@@ -133,20 +194,32 @@ def layout_of(render: Render):
     return layout_from_dict(render.layout, "render.layout")
 
 
+def guidance_of(render: Render) -> Any:
+    """The guidance the render ran with (the engine's record when the settings kept the default)."""
+    guidance = _parameters(render, "settings").get("guidance")
+    if guidance is None:
+        guidance = _object(_parameters(render, "metadata").get("settings")).get("guidance")
+    return guidance
+
+
 def summary(render: Render) -> str:
-    """One line for a tooltip or caption: size, steps, guidance, seed, method, model."""
+    """For a tooltip or caption: size, steps, guidance, seed, method, model; then the method's
+    parameters and the LoRAs on their own lines when there are any."""
     s = _parameters(render, "settings")
     model = _text(_parameters(render, "model").get("model"))
-    method = "AST" if s.get("method") == "ast" else "no AST" if s.get("method") == "none" else "?"
-    return (f"{_text(s.get('width'))}×{_text(s.get('height'))} · {_text(s.get('steps'))} steps · "
-            f"guidance {_text(s.get('guidance'))} · seed {_text(s.get('seed'))} · {method} · {model}")
+    guidance = guidance_of(render)
+    guidance = f"{guidance:g}" if isinstance(guidance, (int, float)) and not isinstance(guidance, bool) \
+        else _text(guidance)
+    line = (f"{_text(s.get('width'))}×{_text(s.get('height'))} · {_text(s.get('steps'))} steps · "
+            f"guidance {guidance} · seed {_text(s.get('seed'))} · {method_label(s.get('method'))} · {model}")
+    details = _details(render)
+    return line + ("\n" + details if details else "")
 
 
 def short_summary(render: Render) -> str:
     """Seed, steps and method: what tells two renders of one layout apart."""
     s = _parameters(render, "settings")
-    method = "AST" if s.get("method") == "ast" else "no AST"
-    return f"seed {_text(s.get('seed'))} · {_text(s.get('steps'))} steps · {method}"
+    return f"seed {_text(s.get('seed'))} · {_text(s.get('steps'))} steps · {method_label(s.get('method'))}"
 
 
 def png_with_metadata(render: Render) -> bytes:

@@ -2,7 +2,8 @@
 
 Click a thumbnail to view it in the preview pane, double-click it (or Enter) to open it full
 size (``open_requested``); the buttons restore its parameters
-(generation settings + schedule, optionally the layout it was made from), export it as a
+(generation settings with the method's parameters and the LoRAs, the schedule, optionally the
+layout it was made from), export it as a
 PNG with its metadata, or delete it (undoable). The strip follows ``document.renders``.
 
 Thumbnails are decoded after the strip is shown, one per turn of the event loop, and kept:
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import history
-from .commands import RemoveRender, RestoreLayout, restore_settings_command
+from .commands import RemoveRender, RestoreLayout, SetLoras, SetMethodParameters, restore_settings_command
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,8 @@ class HistoryPanel(QWidget):
         self.empty = QLabel("Finished renders appear here.")
         self.empty.setStyleSheet("color: #9aa0a8;")
         self.restore = QPushButton("Restore parameters")
-        self.restore.setToolTip("Set the generation settings and the schedule (and optionally the layout) "
-                                "to those of this render; one undo step")
+        self.restore.setToolTip("Set the generation settings (with the method's parameters and the LoRAs) and "
+                                "the schedule (and optionally the layout) to those of this render; one undo step")
         menu = QMenu(self.restore)
         self.restore_settings_action = menu.addAction("Settings and schedule")
         self.restore_settings_action.triggered.connect(lambda: self.restore_selected(with_layout=False))
@@ -175,7 +176,9 @@ class HistoryPanel(QWidget):
         render = self.selected_render()
         for w in (self.restore, self.export, self.delete):
             w.setEnabled(render is not None)
-        self.info.setText(history.summary(render) if render is not None else "")
+        text = history.summary(render) if render is not None else ""
+        self.info.setText(text.split("\n", 1)[0])  # the method's parameters and the LoRAs: in the tooltip
+        self.info.setToolTip(text)
 
     # ------------------------------------------------------------------ selection
     def selected_id(self) -> str | None:
@@ -223,10 +226,26 @@ class HistoryPanel(QWidget):
         except ValueError as e:
             self.message.emit(f"This render's schedule cannot be read: {e}")
             return False
+        try:
+            method_parameters = history.method_parameters_of(render)
+        except ValueError as e:
+            self.message.emit(f"This render's method parameters cannot be read: {e}")
+            return False
+        try:
+            loras = history.loras_of(render)
+        except ValueError as e:
+            self.message.emit(f"This render's LoRAs cannot be read: {e}")
+            return False
         commands = []
         cmd = restore_settings_command(doc, history.render_settings_of(render))
         if cmd is not None:
             commands.append(cmd)
+        if method_parameters is not None:
+            name, values = method_parameters
+            if values != doc.settings.method_parameters(name):
+                commands.append(SetMethodParameters(doc, name, values, "Restore method parameters"))
+        if loras is not None and loras != doc.settings.loras:
+            commands.append(SetLoras(doc, loras, "Restore LoRAs"))
         if schedule != doc.schedule or doc.unread_schedule is not None:
             commands.append(SetSchedule(doc, doc.schedule, schedule, "Restore schedule"))
         if layout is not None and not layout.same_as(doc.layout):

@@ -21,8 +21,6 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ast_core.schedule.timesteps import steps_to_run
-
 from . import engine_run
 from . import events as ev
 
@@ -63,11 +61,12 @@ class GenerationWorker(QObject):
             if self._cancel.is_set():
                 self.event.emit(ev.Cancelled(0, job.id))
                 return
-            # "Model default" (None) means the loaded family's default: the job carries the
-            # number that runs, so the history and captions record it
-            total = steps_to_run(job.settings.get("steps"), loaded.family)
-            if job.settings.get("steps") != total:
-                job = replace(job, settings={**job.settings, "steps": total})
+            # "Model default" (None) steps and guidance mean the loaded family's defaults: the job
+            # carries the numbers that run, so the history and captions record them
+            ran = engine_run.numbers_that_run(job.settings, loaded.family)
+            if any(job.settings.get(k) != v for k, v in ran.items()):
+                job = replace(job, settings={**job.settings, **ran})
+            total = ran["steps"]
             self.event.emit(ev.Started(total, job.id))
 
             def on_step(info) -> None:
@@ -161,7 +160,7 @@ class GenerationRunner(QObject):
         if self._busy:
             return None
         self._next_id += 1
-        job = ev.GenerationJob(job.layout, job.schedule, job.settings, job.model, job.parameters, self._next_id)
+        job = replace(job, id=self._next_id)  # every field kept (the LoRAs too)
         self.current_job = job
         self.worker.clear_cancel()
         self._set_busy(True)

@@ -22,6 +22,7 @@ from .. import icons
 from ..commands import UpdateInstance
 from ..document import Document
 from . import typing_sessions as typing
+from .base_prompt_rule import instances_to_flag
 from .instance_list import append_to_base_prompt_command
 from .attribute_split import automatic_attribute_words
 
@@ -151,6 +152,7 @@ class InstanceEditor(QWidget):
         self.append.clicked.connect(self.append_to_base)
         document.selection_changed.connect(lambda _id: self.refresh())
         self.layout_model.events.connect(self._on_event)
+        document.settings_changed.connect(self._on_settings_changed)
         self.refresh()
 
     def _current(self):
@@ -195,6 +197,10 @@ class InstanceEditor(QWidget):
         if inst is not None and inst.prompt.strip():
             self.document.undo_stack.push(append_to_base_prompt_command(self.document, inst.id))
 
+    def _on_settings_changed(self, part: str) -> None:
+        if part == "generation":  # the method may have changed
+            self.refresh()
+
     def _on_event(self, event) -> None:
         if event.kind in ("instance_changed", "prompts_changed", "reset") or (
             event.kind == "instance_removed" and event.instance_id == self.document.selected_id
@@ -216,7 +222,7 @@ class InstanceEditor(QWidget):
         auto = automatic_attribute_words(inst.prompt)
         self.words.setPlaceholderText(f"automatic: {', '.join(auto) if auto else 'none'}" if auto is not None
                                       else "(automatic)")
-        missing = inst in self.layout_model.instances_missing_from_base_prompt()
+        missing = inst in instances_to_flag(self.document) or not inst.prompt.strip()
         self.missing_box.setVisible(missing)
         if missing:
             self.missing.setText("Not in the base prompt yet." if inst.prompt.strip()

@@ -17,6 +17,7 @@ from ast_core.document import Instance
 from .. import icons
 from ..commands import AddInstance, MoveInstance, RemoveInstances, SetPrompts, UpdateInstance, duplicate_instance
 from ..document import Document
+from .base_prompt_rule import instances_to_flag
 
 ROW_HEIGHT = 42
 ICON = 18
@@ -239,6 +240,7 @@ class InstanceList(QWidget):
         box.addWidget(self.list, 1)
         box.addLayout(buttons)
         self.layout_model.events.connect(self._on_event)
+        document.settings_changed.connect(self._on_settings_changed)
         document.selection_changed.connect(self._select_row)
         self.rebuild()
 
@@ -266,8 +268,12 @@ class InstanceList(QWidget):
         self._select_row(self.document.selected_id)
         self._update_buttons()
 
+    def _on_settings_changed(self, part: str) -> None:
+        if part == "generation":  # the method may have changed
+            self._refresh_missing()
+
     def _refresh_missing(self) -> None:
-        self.missing_ids = {i.id for i in self.layout_model.instances_missing_from_base_prompt()}
+        self.missing_ids = {i.id for i in instances_to_flag(self.document)}  # only where the method needs it
         self.list.viewport().update()
 
     def focus_target(self):

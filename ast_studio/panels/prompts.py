@@ -1,8 +1,11 @@
 """Base and background prompts; instance and background texts highlighted in the base prompt as you type.
 
-The method needs every instance's text and the background's text inside the base prompt.
-Both are treated alike here: highlighted where they occur (instances in their colours, the
-background in :data:`BACKGROUND_COLOUR`), flagged when missing, appended by "Append missing".
+AST needs every instance's text and the background's text inside the base prompt. Both are
+treated alike here: highlighted where they occur (instances in their colours, the background
+in :data:`BACKGROUND_COLOUR`), flagged when missing, appended by "Append missing". Whether the
+selected method needs them is the registry's fact (:mod:`.base_prompt_rule`): under a method
+that does not (regional prompting, the plain model) nothing is flagged and the method's own
+neutral note says how it uses the prompts; the panel follows the method selection live.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from .. import icons
 from ..commands import SetPrompts
 from ..document import Document
 from . import typing_sessions as typing
+from .base_prompt_rule import background_to_flag, instances_to_flag, method_label, prompts_note
 from .instance_list import append_background_command, append_to_base_prompt_command
 
 #: the background's colour in the base prompt (instances use their own)
@@ -94,9 +98,14 @@ class PromptsPanel(QWidget):
         self.append_all = QPushButton(icons.icon("append"), "Append missing")
         self.append_all.setToolTip("Append the text of the background and of every flagged instance to the base "
                                    "prompt")
+        self.note = QLabel()  # the method's note when it does not need the text in the base prompt
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #9aa0a8;")
+        self.note.hide()
         missing_row = QHBoxLayout()
         missing_row.setContentsMargins(0, 0, 0, 0)
         missing_row.addWidget(self.missing, 1)
+        missing_row.addWidget(self.note, 1)
         missing_row.addWidget(self.append_all)
 
         def heading(text: str) -> QLabel:
@@ -118,6 +127,7 @@ class PromptsPanel(QWidget):
         self.background.textChanged.connect(self._background_edited)
         self.append_all.clicked.connect(self.append_missing)
         self.layout_model.events.connect(self._on_event)
+        document.settings_changed.connect(self._on_settings_changed)
         self.refresh()
 
     def focus_target(self):
@@ -139,6 +149,7 @@ class PromptsPanel(QWidget):
         layout = self.layout_model
         background = layout.background_missing_from_base_prompt()
         missing = [i for i in layout.instances_missing_from_base_prompt() if i.prompt.strip()]
+        # (by hand it appends under any method: the button shows only where the method needs it)
         if not missing and not background:
             return
         stack = self.document.undo_stack
@@ -157,6 +168,10 @@ class PromptsPanel(QWidget):
             self.highlighter.rehighlight()
             self._refresh_missing()
 
+    def _on_settings_changed(self, part: str) -> None:
+        if part == "generation":  # the method may have changed
+            self._refresh_missing()
+
     def refresh(self) -> None:
         typing.set_text_quietly(self.base, self.layout_model.base_prompt)
         typing.set_text_quietly(self.background, self.layout_model.background_prompt)
@@ -164,9 +179,13 @@ class PromptsPanel(QWidget):
         self._refresh_missing()
 
     def _refresh_missing(self) -> None:
-        missing = self.layout_model.instances_missing_from_base_prompt()
-        background = self.layout_model.background_missing_from_base_prompt()
+        missing = instances_to_flag(self.document)
+        background = background_to_flag(self.document)
         with_text = [i for i in missing if i.prompt.strip()]
+        note = "" if missing or background else prompts_note(self.document)
+        self.note.setText(note)
+        self.note.setToolTip(f"{method_label(self.document)}: {note}" if note else "")
+        self.note.setVisible(bool(note))
         names = (["Background"] if background else []) + [i.name for i in missing]
         if names:
             self.missing.setText("⚠ Not in the base prompt: " + ", ".join(names[:4]) + (" …" if len(names) > 4 else ""))

@@ -15,32 +15,9 @@ from ast_core.provenance import read_png_metadata
 from ast_core.models import LoraChoice, ModelLoadError, inspect_file, load_model
 from ast_core.models.loras import LoraError
 from ast_core.project import Project, save_project
+from lora_files import kohya_flux_lora, misfit_flux_lora
 
 SETTINGS = GenerationSettings(width=64, height=64, steps=2, seed=3)
-RANK = 4
-
-
-def kohya_flux_lora(path, seed: int, blocks=range(3), singles=range(4), scale: float = 0.5):
-    """sd-scripts' FLUX key names (what diffusers' ``_convert_kohya_flux_lora_to_diffusers`` reads) for
-    tiny-flux: fused img/txt qkv (split evenly), attention outputs, MLPs, and single-block outputs."""
-    g = torch.Generator().manual_seed(seed)
-    width, mlp = 32, 128
-    shapes = {"img_attn_qkv": (3 * width, width), "txt_attn_qkv": (3 * width, width),
-              "img_attn_proj": (width, width), "img_mlp_0": (mlp, width), "txt_mlp_2": (width, mlp)}
-    sd = {}
-
-    def add(name, out_features, in_features):
-        sd[f"{name}.lora_down.weight"] = torch.randn(RANK, in_features, generator=g) * scale
-        sd[f"{name}.lora_up.weight"] = torch.randn(out_features, RANK, generator=g) * scale
-        sd[f"{name}.alpha"] = torch.tensor(float(RANK))
-
-    for i in blocks:
-        for part, (o, n) in shapes.items():
-            add(f"lora_unet_double_blocks_{i}_{part}", o, n)
-    for i in singles:
-        add(f"lora_unet_single_blocks_{i}_linear2", width, width + mlp)
-    save_file(sd, str(path))
-    return path
 
 
 def _layout() -> Layout:
@@ -107,9 +84,7 @@ def test_bad_lora_files_are_refused_and_the_active_ones_stay(loras, tmp_path):
     sd3_lora = tmp_path / "sd3.safetensors"
     save_file({"lora_unet_joint_blocks_0_x_block_attn_qkv.lora_down.weight": torch.zeros(2, 32),
                "lora_unet_joint_blocks_0_x_block_attn_qkv.lora_up.weight": torch.zeros(96, 2)}, sd3_lora)
-    misfit = tmp_path / "wide.safetensors"
-    save_file({"lora_unet_double_blocks_0_img_attn_proj.lora_down.weight": torch.zeros(2, 3072),
-               "lora_unet_double_blocks_0_img_attn_proj.lora_up.weight": torch.zeros(3072, 2)}, misfit)
+    misfit = misfit_flux_lora(tmp_path / "wide.safetensors")
     cases = [(not_lora, "not a LoRA, it holds a vae"), (sd3_lora, "made for sd3, this model is FLUX.1"),
              (misfit, "does not fit this FLUX.1 model"), (tmp_path / "gone.safetensors", "file not found")]
     for path, message in cases:

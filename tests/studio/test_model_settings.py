@@ -210,4 +210,172 @@ def test_dialog_shows_which_attention_backend_runs(qtbot):
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.attention.text() != "…", timeout=60000)
     assert dialog.attention.text() == "torch kernels (CPU)"
-    assert dialog.form.labelForField(dialog.attention).text() == "AST attention"
+    assert dialog.device_form.labelForField(dialog.attention).text() == "AST attention"
+
+
+def _wait_check(qtbot, dialog, *words):
+    """The check of the dialog's current settings, once it has a message with every word."""
+    qtbot.waitUntil(lambda: dialog.last_check is not None and all(w in dialog.last_check[1] for w in words)
+                    and dialog.status.text() != "Checking…", timeout=30000)
+    return dialog.last_check
+
+
+def choose(combo, key) -> None:
+    index = combo.findData(key)
+    assert index >= 0, key
+    combo.setCurrentIndex(index)
+
+
+def test_dialog_round_trips_every_option_through_the_configuration_file(qtbot, tmp_path):
+    from ast_studio.generation.model_settings_dialog import ModelSettingsDialog
+
+    dialog = ModelSettingsDialog()
+    qtbot.addWidget(dialog)
+    choose(dialog.model, "FLUX.1-dev")
+    choose(dialog.source, "file")
+    assert dialog.file_box.isVisibleTo(dialog) and dialog.base_box.isVisibleTo(dialog)
+    assert not dialog.folder_box.isVisibleTo(dialog) and "FLUX.1-dev in the Hugging Face cache" in \
+        dialog.base.placeholderText()
+    values = {"file": str(tmp_path / "flux1-dev-fp8.safetensors"), "base": str(tmp_path / "FLUX.1-dev"),
+              "vae": str(tmp_path / "ae.safetensors")}
+    for name, value in values.items():
+        getattr(dialog, name).setText(value)
+    encoders = (str(tmp_path / "clip_l.safetensors"), str(tmp_path / "t5xxl_fp8.safetensors"))
+    for edit, value in zip(dialog.text_encoders, encoders):
+        edit.setText(value)
+    chosen = {"device": "xpu", "dtype": "fp16", "quantize": "fp8", "text_encoder_quantize": "nf4",
+              "offload": "group", "vae_tiling": "on"}
+    for name, value in chosen.items():
+        choose(getattr(dialog, name), value)
+    assert dialog.quantize.currentText().startswith("fp8: ") and "layer-wise" in dialog.quantize.currentText()
+    dialog.accept()
+    stored = json.loads(configuration_path().read_text())
+    expected = {"model": "FLUX.1-dev", "source": "file", **values, "text_encoders": list(encoders), **chosen}
+    assert {k: stored[k] for k in expected} == expected
+    assert load_model_settings().options().text_encoders == encoders
+
+    again = ModelSettingsDialog()
+    qtbot.addWidget(again)
+    assert again.settings() == load_model_settings()
+    again.file.setText(str(tmp_path / "flux1-dev-Q4_0.gguf"))  # a GGUF file is quantised already
+    assert again.quantize.currentData() == "none" and not again.quantize.isEnabled()
+
+
+def test_the_check_says_what_is_wrong_in_one_line(qtbot, tmp_path):
+    from ast_core.models import export_tiny_single_file
+    from ast_studio.generation.model_settings_dialog import ModelSettingsDialog
+
+    missing = tmp_path / "gone" / "flux1-dev.safetensors"
+    save_model_settings(ModelSettings(model="FLUX.1-dev", source="file", file=str(missing)))
+    dialog = ModelSettingsDialog()
+    qtbot.addWidget(dialog)
+    ok, message = _wait_check(qtbot, dialog, "file not found")
+    assert not ok and str(missing) in message and "\n" not in message
+    assert dialog.status.text().startswith("⚠")
+
+    tiny = export_tiny_single_file(tmp_path / "tiny-transformer.safetensors")
+    dialog.file.setText(str(tiny))  # a recognised transformer; the other parts from its base
+    ok, message = _wait_check(qtbot, dialog, "tiny-transformer")
+    assert ok and "tiny-flux" in message and "Settings say FLUX.1-dev" in message, message
+
+    choose(dialog.device, "cpu")
+    choose(dialog.quantize, "nf4")  # bitsandbytes: NVIDIA CUDA only
+    ok, message = _wait_check(qtbot, dialog, "nf4")
+    assert not ok and "NVIDIA CUDA" in message and "cpu" in message and "\n" not in message, message
+    choose(dialog.quantize, "fp8")
+    ok, message = _wait_check(qtbot, dialog, "Found")
+    assert ok, message
+    vae = tmp_path / "not-a-vae.safetensors"
+    vae.write_bytes((tmp_path / "tiny-transformer.safetensors").read_bytes())
+    dialog.vae.setText(str(vae))
+    ok, message = _wait_check(qtbot, dialog, "not-a-vae")
+    assert not ok and "not a VAE" in message, message
+
+
+def _models_folder(root):
+    """A ComfyUI-style models folder: a transformer, a VAE, two text encoders, a LoRA."""
+    import torch
+    from safetensors.torch import save_file
+
+    from ast_core.models import export_tiny_single_file
+    from lora_files import kohya_flux_lora
+
+    for sub in ("diffusion_models", "vae", "clip", "loras"):
+        (root / sub).mkdir(parents=True)
+    export_tiny_single_file(root / "diffusion_models" / "flux1-tiny.safetensors")
+    save_file({"encoder.conv_out.weight": torch.zeros(32, 8, 3, 3), "decoder.conv_in.weight": torch.zeros(8, 16, 3, 3)},
+              str(root / "vae" / "ae.safetensors"))
+    save_file({"encoder.block.0.layer.0.SelfAttention.q.weight": torch.zeros(4, 4)},
+              str(root / "clip" / "t5.safetensors"))
+    save_file({"text_model.embeddings.token_embedding.weight": torch.zeros(8, 768)},
+              str(root / "clip" / "clip_l.safetensors"))
+    kohya_flux_lora(root / "loras" / "ink.safetensors", 1)
+    (root / "loras" / "broken.safetensors").write_bytes(b"\x0a\x00\x00\x00\x00\x00\x00\x00{not json}")
+    return root
+
+
+def test_scan_a_models_folder_and_pick_every_part_from_it(qtbot, tmp_path):
+    from ast_studio.document import Document
+    from ast_studio.generation.lora_list import LoraList
+    from ast_studio.generation.model_settings_dialog import ModelSettingsDialog
+    from ast_studio.settings import models_folder
+
+    root = _models_folder(tmp_path / "models")
+    doc = Document()
+    loras = LoraList(doc)
+    qtbot.addWidget(loras)
+    save_model_settings(ModelSettings(model="FLUX.1-dev", source="hf_cache"))
+    dialog = ModelSettingsDialog(add_loras=loras.add_files)
+    qtbot.addWidget(dialog)
+    scan = dialog.open_scan()
+    scan.folder.setText(str(root))
+    scan.scan_button.click()
+    qtbot.waitUntil(lambda: not scan.scanning, timeout=30000)
+    assert models_folder() == str(root)  # offered again next time
+    groups = {scan.files.topLevelItem(i).text(0) for i in range(scan.files.topLevelItemCount())}
+    assert groups == {"Diffusion transformers (1)", "VAEs (1)", "Text encoders (2)", "LoRAs (1)"}
+    assert "5 weights files found" in scan.status.text() and "1 unreadable" in scan.status.text()
+
+    scan.select("flux1-tiny.safetensors")
+    assert scan.use_model.isEnabled() and not scan.use_vae.isEnabled() and not scan.add_loras.isEnabled()
+    scan.use_model.click()
+    assert dialog.source.currentData() == "file" and dialog.file.text() == str(root / "diffusion_models" /
+                                                                               "flux1-tiny.safetensors")
+    assert dialog.model.currentData() == "FLUX.1-dev"  # a built-in family's file keeps the chosen model
+    scan.select("ae.safetensors")
+    scan.use_vae.click()
+    assert dialog.vae.text() == str(root / "vae" / "ae.safetensors")
+    scan.select("t5.safetensors", "clip_l.safetensors")
+    scan.use_text_encoders.click()
+    assert {e.text() for e in dialog.text_encoders} == {str(root / "clip" / "t5.safetensors"),
+                                                        str(root / "clip" / "clip_l.safetensors"), ""}
+    scan.select("ink.safetensors")
+    scan.add_loras.click()
+    assert "ink.safetensors" in dialog.loras_note.text() and doc.settings.loras == ()  # added on OK
+    scan.reject()
+    dialog.accept()
+    assert [lora.name for lora in doc.settings.loras] == ["ink.safetensors"] and doc.undo_stack.count() == 1
+    stored = load_model_settings()
+    assert stored.file.endswith("flux1-tiny.safetensors") and stored.vae.endswith("ae.safetensors")
+    assert len(stored.text_encoders) == 2
+    doc.undo_stack.clear()
+
+
+def test_dialog_fits_a_1366x768_screen(qtbot):
+    import os
+    from pathlib import Path
+
+    from ast_studio.generation.model_settings_dialog import ModelSettingsDialog
+
+    save_model_settings(ModelSettings(model="FLUX.1-dev", source="file", file="/models/flux1-dev.safetensors"))
+    dialog = ModelSettingsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    hint = dialog.sizeHint()
+    assert hint.width() <= 1000 and hint.height() <= 640, hint  # room for the title bar and a panel
+    screens = Path(os.environ.get("AST_SCREENS_DIR", Path(__file__).resolve().parents[2] / "out" / "screens"))
+    screens.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(screens / "model-settings-model.png"))
+    dialog.tabs.setCurrentIndex(1)
+    dialog.grab().save(str(screens / "model-settings-memory.png"))
