@@ -88,7 +88,8 @@ def size_docks(window) -> None:
     sized(["preview_dock", "generate_dock"], [preview, column - preview], Qt.Orientation.Vertical)
     editor_dock = found.get("instance_editor_dock")
     needed = editor_dock.minimumSizeHint().height() + 6 if editor_dock is not None else 260
-    editor = _clamp(min(needed, column * 0.5), 200, 340)  # the list takes the rest
+    # the editor's fields at ease, the list the rest (at least six rows of a typical layout)
+    editor = _clamp(min(max(needed, column * 0.38), column - 300), 200, 360)
     sized(["instances_dock", "instance_editor_dock"], [column - editor, editor], Qt.Orientation.Vertical)
     middle = w - left - right
     sized(["prompts_dock", "history_dock"], [round(middle * 0.58), round(middle * 0.42)], Qt.Orientation.Horizontal)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ast_core.document import Instance, Layout
+from ast_core.document import Instance
 from ast_core.project import (FORMAT_VERSION, CanvasBackground, FieldError, Project, ProjectFileError,
                               layout_from_dict, layout_to_dict, load_project, save_project)
 

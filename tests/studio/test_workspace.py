@@ -12,19 +12,19 @@ from PySide6.QtWidgets import (
     QListWidget, QPlainTextEdit, QTabBar, QWidget,
 )
 
-from ast_core.project import CanvasBackground, load_project
+from ast_core.project import load_project
 from ast_studio import window_layout
 from ast_studio.canvas.scene import FILL_ALPHA, SHEER_FILL_ALPHA
 
 from editing_support import drag, line
-from workspace_support import EXAMPLE, picture_file, studio_window, visible_on_screen
+from workspace_support import EXAMPLE, full_studio_window, picture_file
 
 pytestmark = pytest.mark.skipif(not EXAMPLE.is_file(), reason="example project not built")
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    w = studio_window(qtbot, tmp_path)
+    w = full_studio_window(qtbot, tmp_path)
     yield w
     w.generation.shutdown()
 
@@ -202,7 +202,7 @@ def test_the_eraser_says_which_instance_it_erases(qtbot, window):
 
 @pytest.mark.parametrize("size", [(1366, 768), (1280, 800), (1920, 1080)])
 def test_the_window_fits_the_screen_and_the_canvas_fits_the_window(qtbot, tmp_path, size):
-    window = studio_window(qtbot, tmp_path, size)
+    window = full_studio_window(qtbot, tmp_path, size)
     try:
         assert window.minimumSizeHint().width() <= 1000
         assert (window.width(), window.height()) == size
@@ -236,17 +236,17 @@ def test_reset_layout_brings_every_panel_back(qtbot, window):
 def test_the_arrangement_is_remembered_with_its_version(qtbot, tmp_path):
     from ast_studio import settings
 
-    window = studio_window(qtbot, tmp_path)
+    window = full_studio_window(qtbot, tmp_path)
     window_layout.docks(window)["history_dock"].close()
     window.close()
     geometry, state = settings.window_state()
     assert state is not None
-    again = studio_window(qtbot, tmp_path)
+    again = full_studio_window(qtbot, tmp_path)
     try:
         assert not window_layout.docks(again)["history_dock"].isVisible()  # restored as left
     finally:
         again.generation.shutdown()
-    third = studio_window(qtbot, tmp_path)
+    third = full_studio_window(qtbot, tmp_path)
     try:
         # a state saved with another layout version (other panels) is not restored: the default stays
         assert not third.restore_arrangement(None, third.saveState(window_layout.LAYOUT_VERSION - 1))

@@ -16,7 +16,7 @@ from ast_studio.compare_view import BLEND, SIDE_BY_SIDE, SWIPE
 from ast_studio.generation import events as ev
 from ast_studio.generation.model_settings import ModelSettings, save_model_settings
 
-from workspace_support import studio_window, visible_on_screen
+from workspace_support import full_studio_window, visible_on_screen
 
 TIMEOUT = 120_000
 
@@ -37,7 +37,7 @@ def small_studio(qtbot, tmp_path):
     save_model_settings(ModelSettings(model="tiny-flux"))
     path = tmp_path / "animals.astproj"
     save_project(Project(animals(), {"generation": RenderSettings(steps=2, seed=3).to_dict()}), path)
-    window = studio_window(qtbot, tmp_path, (1366, 768), path)
+    window = full_studio_window(qtbot, tmp_path, (1366, 768), path)
     events = []
     window.generation.runner.event.connect(events.append)
     window.test_events = events

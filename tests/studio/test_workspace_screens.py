@@ -19,7 +19,7 @@ from ast_studio import window_layout
 from ast_studio.compare_view import SWIPE
 
 from editing_support import drag, line
-from workspace_support import EXAMPLE, studio_window
+from workspace_support import EXAMPLE, full_studio_window
 
 SCREENS = Path(os.environ.get("AST_SCREENS_DIR", Path(__file__).resolve().parents[2] / "out" / "screens"))
 SEED_SKETCH = Path(__file__).resolve().parents[1] / "data" / "seed-examples" / "beach.png"
@@ -46,7 +46,7 @@ def page_in_view(window) -> bool:
 
 @pytest.mark.parametrize("size", [(1366, 768), (1280, 800), (1920, 1080)])
 def test_workspace_screens(qtbot, tmp_path, size):
-    window = studio_window(qtbot, tmp_path, size)
+    window = full_studio_window(qtbot, tmp_path, size)
     try:
         doc = window.document
         doc.select(doc.layout.instances[3].id)
@@ -66,9 +66,9 @@ def test_tracing_a_picture_screen(qtbot, tmp_path):
     """The AST demo's colour sketch of the beach, traced: a new instance drawn over it."""
     from ast_studio.picture_actions import import_background_picture
 
-    window = studio_window(qtbot, tmp_path, (1366, 768))
+    window = full_studio_window(qtbot, tmp_path, (1366, 768))
     try:
-        doc, canvas = window.document, window.canvas
+        canvas = window.canvas
         assert import_background_picture(window, SEED_SKETCH)
         window.canvas_view_bar.background_opacity.setValue(70)
         window.actions_by_name["new_instance"].trigger()
@@ -90,7 +90,7 @@ def test_result_and_viewer_screens(qtbot, tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     save_model_settings(ModelSettings(model="tiny-flux"))
-    window = studio_window(qtbot, tmp_path, (1920, 1080))
+    window = full_studio_window(qtbot, tmp_path, (1920, 1080))
     ui = window.generation
     try:
         doc = window.document

@@ -13,7 +13,7 @@ from editing_support import discard_changes
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "beach.astproj"
 
 
-def studio_window(qtbot, tmp_path, size=(1366, 768), project: Path | None = EXAMPLE):
+def full_studio_window(qtbot, tmp_path, size=(1366, 768), project: Path | None = EXAMPLE):
     """The main window with every panel at ``size``, shown, with ``project`` open (None: empty)."""
     from ast_studio import settings, theme
     from ast_studio.app import create_window
