@@ -53,7 +53,7 @@ def choose(combo, key) -> None:
 
 def test_regional_shows_its_parameters_built_from_the_registry(qtbot, panel):
     doc, box = panel._test_document, panel.method_parameters
-    assert not box.editors and "Schedule panel" in box.note.text() and not box.note.isHidden()  # AST
+    assert not box.editors and "Schedule page" in box.note.text() and not box.note.isHidden()  # AST
     choose(panel.method, "regional")
     regional = method("regional")
     assert list(box.editors) == [p.name for p in regional.parameters] and box.note.isHidden()
