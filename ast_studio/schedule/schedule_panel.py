@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -181,7 +182,7 @@ class SchedulePanel(QWidget):
         self.curve.points_nudged.connect(self._nudge_points)
         self.curve.drag_cancelled.connect(self.binding.cancel)
         self.curve.selection_changed.connect(lambda _i: self._show_keyframe())
-        col.addWidget(self.curve)
+        col.addWidget(self.curve, 1)  # the curve and the heatmap take the room a big window gives
         row = QHBoxLayout()
         self.key_step = _spin(1.0, 1000.0, 1.0, 1, "Step of the selected keyframe")
         self.key_step.setPrefix("step ")
@@ -224,7 +225,6 @@ class SchedulePanel(QWidget):
         col.addWidget(_hint("Double-click: add keyframe · drag: move (Shift: between steps) · "
                             "right-click or Delete: remove · arrow keys: nudge"))
 
-        col.addStretch(1)
 
         # bands
         col = right_col
@@ -241,12 +241,14 @@ class SchedulePanel(QWidget):
         col.addWidget(self.heatmap_heading)
         self.heatmap = Heatmap()
         self.heatmap.hovered.connect(self._show_hover)
-        col.addWidget(self.heatmap)
+        col.addWidget(self.heatmap, 1)
         self.readout = _hint("Hover the map to read a value.")
         col.addWidget(self.readout)
         self.context_label = _hint("")
         col.addWidget(self.context_label)
-        col.addStretch(1)
+        for editor in (self.curve, self.heatmap):
+            editor.setSizePolicy(editor.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Expanding)
+            editor.setMaximumHeight(520)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
