@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import settings, theme
@@ -33,18 +33,24 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 def install_panels(window: MainWindow) -> None:
     """The panels other modules add to the editing window: generation (preview, Generate,
-    history) and the step-layer schedule. Neither imports torch before the first render."""
+    history) and the step-layer schedule (the Schedule page). Neither imports torch before the
+    first render. Then every panel goes to its default place (:mod:`.window_layout`)."""
+    from . import window_layout
     from .generation.generation_ui import GenerationUi
+    from .render_viewer import connect_viewer
     from .schedule import install_schedule_panel
 
-    window.generation = GenerationUi(window.document, settings.store(), parent=window)
-    window.generation.install(window)
-    window.closing.connect(window.generation.shutdown)
-    window.schedule_dock = install_schedule_panel(window, tabify_with=window.instance_editor_dock)
-    window.instance_editor_dock.raise_()
-    history = getattr(window.generation, "history_dock", None)
-    if history is not None:  # the prompts need room to read the whole base prompt
-        window.resizeDocks([window.prompts_dock, history], [640, 360], Qt.Orientation.Horizontal)
+    window.generation = ui = GenerationUi(window.document, settings.store(), parent=window)
+    ui.install(window)
+    window.closing.connect(ui.shutdown)
+    install_schedule_panel(window)
+    # the picture of the Preview pane is the one "Show the result on the canvas" (R) shows
+    ui.preview.view.image_changed.connect(window.canvas.set_result_image)
+    ui.panel.simple_schedule.expert_requested.connect(
+        lambda: window_layout.go_to_panel(window, "schedule_panel"))
+    ui.preview.enlarge_requested.connect(lambda: window_layout.enlarge_preview(window))
+    connect_viewer(window)
+    window_layout.arrange(window)
 
 
 def create_window(argv: list[str], with_panels: bool = True, **window_options) -> MainWindow:
@@ -52,11 +58,7 @@ def create_window(argv: list[str], with_panels: bool = True, **window_options) -
     window = MainWindow(**window_options)
     if with_panels:
         install_panels(window)
-    geometry, state = settings.window_state()
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    if state is not None:
-        window.restoreState(state)
+    window.restore_arrangement(*settings.window_state())
     if argv:
         window.files.open_path(Path(argv[0]), ask=False)
     elif settings.first_run():

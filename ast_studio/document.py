@@ -13,6 +13,8 @@ and to the Qt signals below stay connected.
   family's default (:meth:`set_schedule`; a stored schedule this version cannot read stays in
   ``unread_schedule`` with ``schedule_problem`` until a new one replaces it);
 * ``renders`` -- the render history (:meth:`set_renders`);
+* ``background`` -- the canvas background picture (:class:`ast_core.project.CanvasBackground`)
+  or None (:meth:`set_background`, called by undo commands);
 * ``undo_stack`` -- every edit; ``is_modified`` is ``not undo_stack.isClean()`` or a
   change made outside the stack (a new render, a recovered document).
 """
@@ -33,7 +35,7 @@ from ast_core.schedule import Schedule
 log = logging.getLogger(__name__)
 
 APP_NAME = "AST Studio"
-PARTS = ("settings", "schedule", "renders")
+PARTS = ("settings", "schedule", "renders", "background")
 
 
 class Document(QObject):
@@ -45,7 +47,7 @@ class Document(QObject):
     selection_changed = Signal(object)
     #: the whole content was replaced (new / open / recover)
     replaced = Signal()
-    #: a project part other than the layout changed ("settings", "schedule", "renders")
+    #: a project part other than the layout changed ("settings", "schedule", "renders", "background")
     part_changed = Signal(str)
     #: which part of the settings changed ("generation", "loras", "method_parameters"); then part_changed
     settings_changed = Signal(str)
@@ -59,6 +61,7 @@ class Document(QObject):
         self.unread_schedule: dict[str, Any] | None = None
         self.schedule_problem = ""
         self.renders: list = []
+        self.background = None
         self.created = ""
         self.path: Path | None = None
         self.untitled_name = "Untitled"
@@ -154,6 +157,16 @@ class Document(QObject):
         self.unread_schedule, self.schedule_problem = None, ""
         self.part_changed.emit("schedule")
 
+    def set_background(self, background) -> None:
+        """The canvas background picture (a CanvasBackground, or None for none); undo commands call this."""
+        from ast_core.project import CanvasBackground
+
+        if background is not None and not isinstance(background, CanvasBackground):
+            raise ValueError(f"background: expected a CanvasBackground or None, got {background!r}")
+        if background != self.background:
+            self.background = background
+            self.part_changed.emit("background")
+
     def set_renders(self, renders: list) -> None:
         """Replace the render history (not undoable: marks modified)."""
         self.renders = list(renders)
@@ -184,6 +197,7 @@ class Document(QObject):
         self.unread_schedule = copy.deepcopy(project.unread_schedule)
         self.schedule_problem = project.schedule_problem
         self.renders, self.created = list(project.renders or []), getattr(project, "created", "") or ""
+        self.background = getattr(project, "background", None)
         self.untitled_name = "Untitled"
         self._dirty_outside_stack = False
         self.undo_stack.setClean()
@@ -206,4 +220,5 @@ class Document(QObject):
             created=self.created,
             unread_schedule=copy.deepcopy(self.unread_schedule),
             schedule_problem=self.schedule_problem,
+            background=self.background,
         )

@@ -229,6 +229,38 @@ def _append(p: QPainter) -> None:
     p.drawLine(QPointF(36, 50), QPointF(56, 50))
 
 
+def _new_instance(p: QPainter) -> None:
+    """A shape being drawn, with a plus: a new instance."""
+    fill = QColor(ACCENT)
+    fill.setAlpha(90)
+    p.setBrush(fill)
+    p.setPen(_pen(3.5))
+    p.drawPolygon(QPolygonF([QPointF(6, 40), QPointF(12, 12), QPointF(38, 8), QPointF(42, 34), QPointF(22, 48)]))
+    p.setPen(_pen(6, ACCENT))
+    p.drawLine(QPointF(48, 36), QPointF(48, 60))
+    p.drawLine(QPointF(36, 48), QPointF(60, 48))
+
+
+def _picture(p: QPainter) -> None:
+    """A framed landscape: a rendered picture."""
+    p.setPen(_pen(4))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawRoundedRect(QRectF(6, 10, 52, 44), 5, 5)
+    p.setBrush(ACCENT)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawPolygon(QPolygonF([QPointF(10, 50), QPointF(26, 28), QPointF(36, 40), QPointF(44, 32), QPointF(54, 50)]))
+    p.setBrush(INK)
+    p.drawEllipse(QPointF(44, 21), 5, 5)
+
+
+def _enlarge(p: QPainter) -> None:
+    p.setPen(_pen(4.5))
+    for (x, y), (dx, dy) in (((8, 8), (1, 1)), ((56, 8), (-1, 1)), ((8, 56), (1, -1)), ((56, 56), (-1, -1))):
+        p.drawLine(QPointF(x, y), QPointF(x + 16 * dx, y))
+        p.drawLine(QPointF(x, y), QPointF(x, y + 16 * dy))
+        p.drawLine(QPointF(x, y), QPointF(x + 12 * dx, y + 12 * dy))
+
+
 _PAINTERS = {
     "brush": _brush, "polygon": _polygon, "eraser": _eraser, "select": _select,
     "zoom-in": lambda p: _magnifier(p, "+"), "zoom-out": lambda p: _magnifier(p, "-"), "fit": _fit,
@@ -237,7 +269,8 @@ _PAINTERS = {
     "raise": lambda p: _arrow(p, True), "lower": lambda p: _arrow(p, False),
     "visible": lambda p: _eye(p, True), "hidden": lambda p: _eye(p, False),
     "locked": lambda p: _lock(p, True), "unlocked": lambda p: _lock(p, False),
-    "warning": _warning, "append": _append,
+    "warning": _warning, "append": _append, "new-instance": _new_instance, "picture": _picture,
+    "enlarge": _enlarge,
 }
 
 NAMES = tuple(_PAINTERS)

@@ -1,4 +1,5 @@
-"""The main window: canvas in the centre, docked panels, menus, toolbar and status bar.
+"""The main window: the workspace (canvas, schedule) in the centre, docked panels, menus,
+toolbar and status bar.
 
 Other modules extend it without editing this file:
 
@@ -8,6 +9,8 @@ Other modules extend it without editing this file:
 * ``window.document`` is the :class:`~ast_studio.document.Document` (layout, settings,
   schedule, renders, ``undo_stack``, ``selection_changed``...);
 * ``window.canvas`` is the :class:`~ast_studio.canvas.CanvasView`;
+* ``window.workspace`` is the central :class:`~ast_studio.workspace.Workspace`
+  (``workspace.add_page(widget, title, tip)`` adds a page beside the canvas);
 * ``window.tool_bar`` is the main toolbar;
 * ``window.closing`` is emitted once the window really closes (stop worker threads there).
 
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QApplication, QDockWidget, QLabel, QLineEdit, QMainWindow, QMenu, QPlainTextEdit, QTextEdit,
+)
 
-from . import settings
+from . import settings, window_layout
 from .canvas import CanvasView
 from .document import Document
 from .panels.instance_editor import instance_editor_dock
@@ -31,8 +36,32 @@ from .panels.prompts import prompts_dock
 from .project_files import OPENABLE, ProjectFiles
 from .recovery import DEFAULT_DELAY_MS, Autosave
 from .window_actions import build_actions
+from .workspace import Workspace
 
 MENU_TITLES = {"file": "&File", "edit": "&Edit", "view": "&View", "canvas": "&Canvas", "help": "&Help"}
+
+
+class EscapeToCanvas(QObject):
+    """Esc in a text field of the window (a prompt, a name, a number) leaves it: the focus goes
+    back to the canvas and nothing is selected, so the next drawing makes a new instance."""
+
+    FIELDS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window_ = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.KeyPress or event.key() != Qt.Key.Key_Escape or event.modifiers():
+            return False
+        if not isinstance(obj, self.FIELDS) or not obj.hasFocus():
+            return False
+        window = self.window_
+        top = obj.window()
+        if top is not window and not (isinstance(top, QDockWidget) and top.parent() is window):
+            return False  # a dialog's field: Esc closes the dialog as usual
+        window.escape_to_canvas()
+        return True
 
 
 def default_size(widget) -> tuple[int, int]:
@@ -54,11 +83,15 @@ class MainWindow(QMainWindow):
         self.setObjectName("main-window")
         self.document = document or Document(self)
         self.canvas = CanvasView(self.document, self)
-        self.setCentralWidget(self.canvas)
+        self.workspace = Workspace(self.canvas, self)
+        self.setCentralWidget(self.workspace)
         self.setAcceptDrops(True)
         for widget in (self.canvas, self.canvas.viewport()):  # its drops reach the window
             widget.setAcceptDrops(False)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        self._state_restored = False
+        self._sized_on_show = False
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.menus: dict[str, QMenu] = {}
         for key in ("file", "edit", "view", "canvas"):
@@ -73,6 +106,7 @@ class MainWindow(QMainWindow):
         self.tool_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self._build_status_bar()
         self.actions_by_name: dict[str, QAction] = build_actions(self)
+        self.workspace.setCornerWidget(self.canvas_view_bar, Qt.Corner.TopRightCorner)
 
         self.instances_dock = self.add_panel(instance_list_dock(self.document, self),
                                              Qt.DockWidgetArea.RightDockWidgetArea)
@@ -81,9 +115,9 @@ class MainWindow(QMainWindow):
         self.prompts_dock = self.add_panel(prompts_dock(self.document, self), Qt.DockWidgetArea.BottomDockWidgetArea)
         self.instances_dock.widget().rename_requested.connect(self._rename)
         self.resize(*default_size(self))
-        self.resizeDocks([self.instances_dock], [350], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.instances_dock, self.instance_editor_dock], [420, 330], Qt.Orientation.Vertical)
-        self.resizeDocks([self.prompts_dock], [210], Qt.Orientation.Vertical)
+        window_layout.arrange(self)
+        self._escape = EscapeToCanvas(self)
+        QApplication.instance().installEventFilter(self._escape)
 
         self.document.path_changed.connect(lambda _p: self.update_title())
         self.document.modified_changed.connect(lambda _m: self.update_title())
@@ -116,6 +150,32 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(tabify_with, dock)
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
+
+    def selected_render(self):
+        """The render picked in the History (None without one, or without the generation panels)."""
+        generation = getattr(self, "generation", None)
+        history = getattr(generation, "history", None)
+        return history.selected_render() if history is not None else None
+
+    def escape_to_canvas(self) -> None:
+        """Leave a text field: the canvas gets the keyboard and nothing is selected."""
+        self.workspace.show_page(self.canvas)
+        self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.document.select(None)
+
+    # ------------------------------------------------------------ arrangement
+    def restore_arrangement(self, geometry, state) -> bool:
+        """The saved window geometry and panel arrangement (see :mod:`.window_layout`)."""
+        self._state_restored = window_layout.restore(self, geometry, state)
+        return self._state_restored
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._sized_on_show:
+            self._sized_on_show = True
+            if not self._state_restored:  # the default arrangement, sized for the size it opens at
+                window_layout.size_docks(self)
+            self.canvas.fit()
 
     # ----------------------------------------------------------------- chrome
     def _build_status_bar(self) -> None:
@@ -209,6 +269,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.autosave.stop()
-        settings.save_window_state(self.saveGeometry(), self.saveState())
+        settings.save_window_state(self.saveGeometry(), window_layout.save_state(self))
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._escape)
         self.closing.emit()
         event.accept()

@@ -1,28 +1,21 @@
-"""Menus, toolbar and shortcuts of the main window."""
+"""Menus, toolbar and shortcuts of the main window.
+
+Help ▸ Keyboard shortcuts (F1) lists the keys of these actions as they are when it opens
+(:mod:`.shortcuts_help`); every action says what it does in its tooltip.
+"""
 from __future__ import annotations
 
 from functools import partial
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox, QSpinBox, QToolButton, QWidget, QSizePolicy
+from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton, QWidget
 
 from . import icons, settings
 from .canvas.view import BRUSH_SIZES
 from .canvas_size import PRESETS, CanvasSizeDialog, ask_to_scale
-from .commands import RemoveInstances, SetCanvasSize, duplicate_instance
+from .commands import AddInstance, RemoveInstances, SetCanvasSize, duplicate_instance
 from .panels.instance_list import append_to_base_prompt_command
-
-
-SHORTCUTS_TEXT = """\
-B  brush      P  polygon      E  eraser      V  select / move
-[ ]  smaller / bigger brush      Esc  deselect (the next drawing makes a new instance)
-Polygon: click vertices, double-click or Enter closes, Backspace removes the last, Esc cancels
-Select: click picks the top-most instance, drag or arrow keys (Shift: 10 px) move it, Delete removes it
-+ / -  zoom      mouse wheel  zoom at the cursor      Ctrl+0  fit      Ctrl+1  100%      N  names on/off
-Space + drag (or middle button)  pan
-Ctrl+Z  undo      Ctrl+Shift+Z  redo      Ctrl+D  duplicate instance      double-click a row  rename
-Ctrl+N / Ctrl+O / Ctrl+S / Ctrl+Shift+S  new / open / save / save as"""
 
 
 def _action(window, text, slot=None, shortcut=None, icon=None, tip=None, checkable=False) -> QAction:
@@ -63,6 +56,23 @@ def custom_canvas_size(window) -> None:
         set_canvas_size(window, *dialog.size())
 
 
+def new_instance(window):
+    """Edit ▸ New instance: an empty instance, selected, and a drawing tool to give it a shape."""
+    from ast_core.document import Instance, next_colour
+
+    doc, canvas = window.document, window.canvas
+    layout = doc.layout
+    inst = Instance(name=layout.next_name(), color=next_colour(layout.used_colours()))
+    doc.undo_stack.push(AddInstance(doc, inst, text=f"New instance {inst.name}"))
+    if canvas.tool.name not in ("brush", "polygon"):
+        canvas.set_tool("brush")
+    window.workspace.show_page(canvas)
+    canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    window.statusBar().showMessage(f"{inst.name}: draw its shape (B brush, P polygon), then describe it in the "
+                                   f"Instance panel (Alt+4).", 8000)
+    return inst
+
+
 def build_actions(window) -> dict[str, QAction]:
     doc, canvas, files = window.document, window.canvas, window.files
     acts: dict[str, QAction] = {}
@@ -74,22 +84,26 @@ def build_actions(window) -> dict[str, QAction]:
                            "Open a project, or the project of a PNG rendered by AST Studio")
     recent = m.addMenu("Open &Recent")
     acts["save"] = _action(window, "&Save", files.save, QKeySequence.StandardKey.Save, "save", "Save the project")
-    acts["save_as"] = _action(window, "Save &As…", files.save_as, "Ctrl+Shift+S")
+    acts["save_as"] = _action(window, "Save &As…", files.save_as, "Ctrl+Shift+S", None,
+                              "Save the project under another name")
     for key in ("new", "open"):
         m.insertAction(recent.menuAction(), acts[key])
     m.addActions([acts["save"], acts["save_as"]])
     m.addSeparator()
     imports = m.addMenu("&Import")
-    acts["import_seed"] = _action(window, "Seed &sketch (colour PNG + JSON)…", files.import_seed_sketch)
-    acts["import_boxes"] = _action(window, "&Boxes (JSON)…", files.import_boxes)
-    acts["import_masks"] = _action(window, "&Masks (black/white images)…", files.import_masks)
+    acts["import_seed"] = _action(window, "Seed &sketch (colour PNG + JSON)…", files.import_seed_sketch, None, None,
+                                  "A new project from a colour sketch and its prompts (the AST demo's format)")
+    acts["import_boxes"] = _action(window, "&Boxes (JSON)…", files.import_boxes, None, None,
+                                   "A new project from a list of boxes with prompts")
+    acts["import_masks"] = _action(window, "&Masks (black/white images)…", files.import_masks, None, None,
+                                   "A new project with one instance per black/white mask picture")
     imports.addActions([acts["import_seed"], acts["import_boxes"], acts["import_masks"]])
     window.export_menu = m.addMenu("&Export")
     from .exports import add_export_actions
 
     acts.update(add_export_actions(window, window.export_menu))
     m.addSeparator()
-    acts["quit"] = _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit)
+    acts["quit"] = _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit, None, "Quit AST Studio")
     m.addAction(acts["quit"])
 
     def fill_recent() -> None:
@@ -133,14 +147,21 @@ def build_actions(window) -> dict[str, QAction]:
         if inst is not None and inst.prompt.strip():
             doc.undo_stack.push(append_to_base_prompt_command(doc, inst.id))
 
+    acts["new_instance"] = _action(window, "&New instance", lambda: new_instance(window), "Ctrl+Shift+N",
+                                   "new-instance", "Add an empty instance and draw its shape (brush or polygon)")
     acts["delete"] = _action(window, "&Delete instance", remove, QKeySequence.StandardKey.Delete,
-                             "remove")
-    acts["duplicate"] = _action(window, "D&uplicate instance", duplicate, "Ctrl+D", "duplicate")
-    acts["deselect"] = _action(window, "Select &none", lambda: doc.select(None), "Ctrl+Shift+A")
-    acts["append"] = _action(window, "&Append instance text to base prompt", append, None, "append")
+                             "remove", "Remove the selected instance")
+    acts["duplicate"] = _action(window, "D&uplicate instance", duplicate, "Ctrl+D", "duplicate",
+                                "Copy the selected instance, in a new colour")
+    acts["deselect"] = _action(window, "Select &none", lambda: doc.select(None), "Ctrl+Shift+A", None,
+                               "Deselect: the next drawing makes a new instance")
+    acts["append"] = _action(window, "&Append instance text to base prompt", append, None, "append",
+                             "Add the selected instance's prompt at the end of the base prompt")
+    undo.setToolTip("Undo the last edit  (Ctrl+Z)")
+    redo.setToolTip("Redo the edit you undid  (Ctrl+Shift+Z)")
     m.addActions([undo, redo])
     m.addSeparator()
-    m.addActions([acts["duplicate"], acts["delete"], acts["deselect"], acts["append"]])
+    m.addActions([acts["new_instance"], acts["duplicate"], acts["delete"], acts["deselect"], acts["append"]])
 
     def selection_changed(_id=None) -> None:
         has = doc.selected_id is not None
@@ -154,18 +175,24 @@ def build_actions(window) -> dict[str, QAction]:
     m = window.menu("canvas")
     group = QActionGroup(window)
     group.setExclusive(True)
+    tool_tips = {"brush": "Brush: paint an instance's shape (onto the selected one, or a new one)",
+                 "polygon": "Polygon: click the corners of a shape",
+                 "eraser": "Eraser: rub out part of an instance (the one named beside the cursor)",
+                 "select": "Select / move: click an instance to select it, drag to move it"}
     for name, label, key in (("brush", "&Brush", "B"), ("polygon", "&Polygon", "P"), ("eraser", "&Eraser", "E"),
                              ("select", "&Select / move", "V")):
         a = _action(window, label, partial(canvas.set_tool, name), key, name if name != "select" else "select",
-                    checkable=True)
+                    tool_tips[name], checkable=True)
         group.addAction(a)
         m.addAction(a)
         acts[f"tool_{name}"] = a
     canvas.tool_changed.connect(lambda name: acts[f"tool_{name}"].setChecked(True))
     acts[f"tool_{canvas.tool.name}"].setChecked(True)
     m.addSeparator()
-    acts["brush_bigger"] = _action(window, "Bigger brush", lambda: canvas.step_brush_size(+1), "]")
-    acts["brush_smaller"] = _action(window, "Smaller brush", lambda: canvas.step_brush_size(-1), "[")
+    acts["brush_bigger"] = _action(window, "Bigger brush", lambda: canvas.step_brush_size(+1), "]", None,
+                                   "A bigger brush and eraser")
+    acts["brush_smaller"] = _action(window, "Smaller brush", lambda: canvas.step_brush_size(-1), "[", None,
+                                    "A smaller brush and eraser")
     acts["erase_all"] = _action(window, "Eraser erases &all instances", None, None, None,
                                 "Eraser: erase from every instance instead of the selected one", checkable=True)
     acts["erase_all"].toggled.connect(canvas.set_erase_all)
@@ -177,13 +204,21 @@ def build_actions(window) -> dict[str, QAction]:
     sizes.addSeparator()
     sizes.addAction("&Custom…", partial(custom_canvas_size, window))
     window.canvas_size_menu = sizes
+    from .picture_actions import build_picture_actions
+
+    acts.update(build_picture_actions(window))
+    m.addSeparator()
+    m.addMenu(window.background_menu)
 
     # ------------------------------------------------------------------- View
     m = window.menu("view")
-    acts["zoom_in"] = _action(window, "Zoom &in", canvas.zoom_in, ["+", "=", "Ctrl++"], "zoom-in")
-    acts["zoom_out"] = _action(window, "Zoom &out", canvas.zoom_out, ["-", "Ctrl+-"], "zoom-out")
-    acts["fit"] = _action(window, "&Fit to window", canvas.fit, "Ctrl+0", "fit")
-    acts["actual"] = _action(window, "&Actual size (100%)", canvas.actual_size, "Ctrl+1")
+    acts["zoom_in"] = _action(window, "Zoom &in", canvas.zoom_in, ["+", "=", "Ctrl++"], "zoom-in",
+                              "Zoom in on the canvas")
+    acts["zoom_out"] = _action(window, "Zoom &out", canvas.zoom_out, ["-", "Ctrl+-"], "zoom-out",
+                               "Zoom out of the canvas")
+    acts["fit"] = _action(window, "&Fit to window", canvas.fit, "Ctrl+0", "fit", "Show the whole canvas")
+    acts["actual"] = _action(window, "&Actual size (100%)", canvas.actual_size, "Ctrl+1", None,
+                             "One canvas pixel per screen pixel")
     acts["show_names"] = _action(window, "Show instance &names", None, "N", None,
                                  "Show each instance's name on the canvas", checkable=True)
     acts["show_names"].setChecked(True)
@@ -193,12 +228,37 @@ def build_actions(window) -> dict[str, QAction]:
         m.insertAction(first, acts[key])
     m.insertSeparator(first)
     m.insertAction(first, acts["show_names"])
+    m.insertAction(first, acts["show_result"])
+    m.insertAction(first, acts["result_over"])
     m.insertSeparator(first)
+    from . import window_layout
+
+    go = QMenu("&Go to", window)
+    go.setToolTipsVisible(True)
+    for label, key, target in window_layout.PANEL_KEYS:
+        name = f"go_{target}"
+        acts[name] = _action(window, f"&{label}", partial(window_layout.go_to_panel, window, target), key, None,
+                             f"Show the {label} {'page' if target in ('canvas', 'schedule_panel') else 'panel'} "
+                             f"and put the keyboard in it")
+        go.addAction(acts[name])
+    go.addSeparator()
+    acts["next_panel"] = _action(window, "&Next panel", lambda: window_layout.cycle_panels(window, 1), "F6", None,
+                                 "Move the keyboard to the next panel")
+    acts["previous_panel"] = _action(window, "&Previous panel", lambda: window_layout.cycle_panels(window, -1),
+                                     "Shift+F6", None, "Move the keyboard to the previous panel")
+    go.addActions([acts["next_panel"], acts["previous_panel"]])
+    m.insertMenu(first, go)
+    acts["reset_layout"] = _action(window, "&Reset layout", lambda: window_layout.reset(window), None, None,
+                                   "Every panel back in its default place, sized for this window")
+    m.addSeparator()
+    m.addAction(acts["reset_layout"])
 
     # ------------------------------------------------------------------- Help
     m = window.menu("help")
-    acts["shortcuts"] = _action(window, "&Keyboard shortcuts", lambda: QMessageBox.information(
-        window, "Keyboard shortcuts", SHORTCUTS_TEXT), "F1")
+    from .shortcuts_help import show_shortcuts
+
+    acts["shortcuts"] = _action(window, "&Keyboard shortcuts", lambda: show_shortcuts(window), "F1", None,
+                                "Every key of the studio, read from its menus and tools")
     m.addAction(acts["shortcuts"])
 
     # ---------------------------------------------------------------- toolbar
@@ -209,8 +269,10 @@ def build_actions(window) -> dict[str, QAction]:
     tb.addActions([undo, redo])
     tb.addSeparator()
     tb.addActions([acts[f"tool_{n}"] for n in ("brush", "polygon", "eraser", "select")])
+    tb.addAction(acts["new_instance"])
     tb.addSeparator()
     size_label = QLabel(" Size ")
+    size_label.setToolTip("Brush and eraser diameter")
     size_label.setStyleSheet("color: #9aa0a8;")
     tb.addWidget(size_label)
     spin = QSpinBox()
@@ -233,7 +295,7 @@ def build_actions(window) -> dict[str, QAction]:
     size_btn = QToolButton()
     size_btn.setMenu(sizes)
     size_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-    size_btn.setToolTip("Canvas size")
+    size_btn.setToolTip("Canvas size: the size of the picture that is generated")
     size_btn.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
     size_btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
 

@@ -1,6 +1,7 @@
 """What the AST attention needs to know about one generation's layout and prompt."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -19,12 +20,16 @@ class ModulationInputs:
       be empty; with several encoders, the span in each encoder's rows).
     * ``attribute_tokens``: per segment, the subset of its span that are attribute words
       (``[]`` for the background and for instances without attributes).
+    * ``segment_strengths``: per segment, the multiplier on the coefficients of its own
+      rows (the instance's per-instance strength; the background's is always 1.0). Empty
+      means 1.0 for every segment: the method exactly. See :class:`~.tables.TokenTables`.
     """
 
     segment_masks: torch.Tensor
     text_len: int
     segment_spans: list[list[int]]
     attribute_tokens: list[list[int]] = field(default_factory=list)
+    segment_strengths: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         masks = self.segment_masks
@@ -79,6 +84,16 @@ class ModulationInputs:
         if attrs[0]:
             raise ValueError("attribute_tokens[0]: the background has no attribute tokens")
         self.attribute_tokens = attrs
+        strengths = list(self.segment_strengths) or [1.0] * num
+        if len(strengths) != num:
+            raise ValueError(f"segment_strengths: expected one value per segment ({num}), got {len(strengths)}")
+        for s, value in enumerate(strengths):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value < 0:
+                raise ValueError(f"segment_strengths[{s}]: expected a number >= 0, got {value!r}")
+        if strengths[0] != 1.0:
+            raise ValueError("segment_strengths[0]: the background's strength is always 1.0")
+        self.segment_strengths = [float(v) for v in strengths]
 
     @property
     def num_segments(self) -> int:

@@ -3,6 +3,26 @@
 Everything here is linear (or ``T x T`` for the text block) in the number of tokens; the
 ``N x N`` maps of the method are never built, they are recovered block by block as
 ``row_membership @ column_membership`` inside the kernel.
+
+Per-instance strength (``ModulationInputs.segment_strengths``, the studio's slider per
+instance): in the method the coefficient of entry ``(i, j)`` is ``c[i, j] = a[i] * w *
+treg``, a value of the query row ``i`` and the block. "An instance's modulation
+coefficients" are the ones of *its own rows*, so its strength ``s_k`` multiplies the row
+factors of
+
+* its image tokens (the rows of its region in the I2I block and in the I2T block: its pixels
+  attending to its own region and to its own words), and
+* its prompt's text tokens (its span's rows in the T2T block).
+
+Columns are left alone: another instance's rows (and the background's) keep pushing away
+from this instance's tokens exactly as before, and the T2I block is never modulated. So
+``s_k = 1`` is the method exactly (the multiplier is not even applied when every strength is
+1), ``s_k = 0`` makes the instance's rows plain attention (its control off), values in
+between scale ``c`` linearly, and values above 1 strengthen it. A token of several segments
+(hand-made inputs; a layout's masks are exclusive, and an instance's text may also lie inside
+the background's span) takes the strength of the last one, the top-most instance. The
+background's strength is always 1. The embedding substitution of the instance's text is not
+a coefficient and is unchanged.
 """
 from __future__ import annotations
 
@@ -23,6 +43,8 @@ class TokenTables:
       ``eye(T)``, then ``1`` on every ``span x span`` block; overlapping spans stay 1).
     * ``i2t_columns(maps)`` ``[S, T]``: for segment rows, which text columns the selected I2T
       maps light up (background map only on row 0, instance/attribute maps on rows 1..K).
+    * ``image_strength`` ``[hw]`` / ``text_strength`` ``[T]``: each row's per-instance strength
+      (see the module docstring), already multiplied into ``a_img``, ``a_inst`` and ``a_txt``.
     """
 
     def __init__(self, inputs: ModulationInputs, sizereg_image: float, sizereg_text: float,
@@ -52,6 +74,17 @@ class TokenTables:
         self.t2t_map = same_span.to(f32)
         # a_txt = 1 - sizereg_text * rowsum(M_tt) / T: |span| inside one span, 1 outside
         self.a_txt = 1.0 - sizereg_text * self.t2t_map.sum(1) / T
+
+        self.image_strength = torch.ones(hw, dtype=f32, device=device)
+        self.text_strength = torch.ones(T, dtype=f32, device=device)
+        strengths = inputs.segment_strengths
+        if any(v != 1.0 for v in strengths):
+            for s in range(1, S):  # in order: a token of several segments takes the last one's
+                self.image_strength[members[:, s] > 0] = strengths[s]
+                self.text_strength[text_members[:, s] > 0] = strengths[s]
+            self.a_img = self.a_img * self.image_strength
+            self.a_inst = self.a_inst * self.image_strength
+            self.a_txt = self.a_txt * self.text_strength
 
         self._map_columns: dict[str, torch.Tensor] = {}
         background = torch.zeros(S, T, dtype=f32, device=device)

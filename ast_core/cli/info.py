@@ -45,7 +45,7 @@ def summary(layout: Layout) -> dict[str, Any]:
     for z, inst in enumerate(layout.instances):
         px = areas.get(inst.id)
         instances.append({"z": z, "id": inst.id, "name": inst.name, "prompt": inst.prompt, "color": inst.color,
-                          "visible": inst.visible, "area_px": px,
+                          "visible": inst.visible, "strength": inst.strength, "area_px": px,
                           "area_percent": None if px is None else round(100 * px / total, 2)})
         if inst.is_empty:
             warnings.append(f"instance {inst.name!r} is empty (it takes no part in generation)")
@@ -95,7 +95,8 @@ def cmd_info(args) -> int:
     width = max([len(_shown(i["name"])) for i in s["instances"]] + [4])
     for i in s["instances"]:
         area = "hidden" if i["area_px"] is None else f"{i['area_px']:>8} px ({i['area_percent']:5.1f}%)"
-        print(f"  {i['z'] + 1:>2}. {_shown(i['name']):<{width}}  {area}  {i['prompt']!r}")
+        strength = f"  strength {i['strength']:g}" if i["strength"] != 1.0 else ""
+        print(f"  {i['z'] + 1:>2}. {_shown(i['name']):<{width}}  {area}  {i['prompt']!r}{strength}")
     if s["warnings"]:
         print("warnings:")
         for w in s["warnings"]:

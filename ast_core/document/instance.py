@@ -1,6 +1,7 @@
 """One labelled region of the layout: its prompt, colour and vector geometry."""
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,20 @@ NAMED_COLOURS = {
     "grey": "#a9a9a9", "gray": "#a9a9a9", "silver": "#c0c0c0", "teal": "#469990", "navy": "#000075",
     "beige": "#fffac8", "olive": "#808000", "maroon": "#800000",
 }
+
+
+#: Per-instance strength: a multiplier on the instance's own modulation coefficients
+#: (1.0 is the AST method exactly, 0 switches the instance's control off).
+STRENGTH_RANGE = (0.0, 2.0)
+
+
+def check_strength(value) -> float:
+    """``value`` as a float inside :data:`STRENGTH_RANGE`, or ValueError saying what is wrong."""
+    lo, hi = STRENGTH_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not lo <= value <= hi:
+        raise ValueError(f"strength must be a number from {lo:g} to {hi:g}, got {value!r}")
+    return float(value)
 
 
 def new_id() -> str:
@@ -95,6 +110,9 @@ class Instance:
     ``geometry`` is a valid shapely Polygon/MultiPolygon in canvas pixels (y down).
     ``attribute_words`` overrides the automatic attribute/instance split of the
     prompt when not None (e.g. ["white"] for "a white goat").
+    ``strength`` multiplies the AST coefficients of the instance's own rows (its image
+    tokens and its prompt's text tokens): 1.0 is the method exactly, 0 leaves them plain
+    (see :mod:`ast_core.attention.tables`).
     Z-order is the instance's position in ``Layout.instances`` (last = on top).
     """
 
@@ -106,10 +124,12 @@ class Instance:
     locked: bool = False
     attribute_words: list[str] | None = None
     id: str = field(default_factory=new_id)
+    strength: float = 1.0
 
     def __post_init__(self) -> None:
         self.color = check_colour(self.color)
         self.geometry = geo.polygons_only(self.geometry)
+        self.strength = check_strength(self.strength)
         if self.attribute_words is not None:
             self.attribute_words = [str(w) for w in self.attribute_words]
 
@@ -127,9 +147,9 @@ class Instance:
 
     def same_as(self, other: "Instance", tolerance: float = 1e-6) -> bool:
         """Equal fields and equal geometry (up to vertex order/representation)."""
-        if (self.id, self.name, self.prompt, self.color, self.visible, self.locked, self.attribute_words) != (
-            other.id, other.name, other.prompt, other.color, other.visible, other.locked, other.attribute_words
-        ):
+        if (self.id, self.name, self.prompt, self.color, self.visible, self.locked, self.attribute_words,
+                self.strength) != (other.id, other.name, other.prompt, other.color, other.visible, other.locked,
+                                   other.attribute_words, other.strength):
             return False
         if self.geometry.is_empty or other.geometry.is_empty:
             return self.geometry.is_empty and other.geometry.is_empty

@@ -13,14 +13,14 @@ from shapely.geometry.base import BaseGeometry
 
 from . import geometry as geo
 from .events import LayoutEvent, Signal
-from .instance import Instance, check_colour, next_colour
+from .instance import Instance, check_colour, check_strength, next_colour
 
 Geometry = Polygon | MultiPolygon
 
 SIZE_STEP = 16
 MIN_SIZE = 64
 MAX_SIZE = 4096
-EDITABLE_FIELDS = ("name", "prompt", "color", "visible", "locked", "attribute_words")
+EDITABLE_FIELDS = ("name", "prompt", "color", "visible", "locked", "attribute_words", "strength")
 
 
 class LayoutError(ValueError):
@@ -164,6 +164,11 @@ class Layout:
             fields["color"] = check_colour(fields["color"])
         if "attribute_words" in fields and fields["attribute_words"] is not None:
             fields["attribute_words"] = [str(w) for w in fields["attribute_words"]]
+        if "strength" in fields:
+            try:
+                fields["strength"] = check_strength(fields["strength"])
+            except ValueError as e:
+                raise LayoutError(f"{inst.name}: {e}") from None
         old = {}
         for k, v in fields.items():
             if getattr(inst, k) != v:

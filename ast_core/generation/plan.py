@@ -50,6 +50,7 @@ class GenerationPlan:
             text_len=self.analysis.text_len,
             segment_spans=self.analysis.segment_rows(),
             attribute_tokens=self.analysis.attribute_rows(),
+            segment_strengths=[1.0] + [inst.strength for inst in self.instances],
         )
 
     def summary(self) -> list[dict]:
@@ -58,11 +59,12 @@ class GenerationPlan:
             return []
         cells = self.segment_masks().sum(dim=1).tolist()
         rows, attrs = self.analysis.segment_rows(), self.analysis.attribute_rows()
+        strengths = [1.0] + [inst.strength for inst in self.instances]
         return [
             {
                 "name": s.name, "instance_id": s.instance_id, "text_rows": rows[k],
                 "attribute_rows": attrs[k], "attribute_words": list(s.attribute_words),
-                "match": s.match, "grid_cells": int(n),
+                "match": s.match, "grid_cells": int(n), "strength": strengths[k],
             }
             for k, (s, n) in enumerate(zip(self.analysis.segments, cells))
         ]

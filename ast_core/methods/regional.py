@@ -39,6 +39,11 @@ def regions_of(layout, plan) -> tuple[list[Region], list[str]]:
     from ..prompts import PromptError
 
     warnings: list[str] = []
+    adjusted = [inst.name for inst in plan.instances if inst.strength != 1.0]
+    if adjusted:  # a multiplier on AST's coefficients: regional prompting has none to scale
+        warnings.append("regional prompting ignores per-instance strength (an AST setting): "
+                        + ", ".join(adjusted[:5]) + (" ..." if len(adjusted) > 5 else "")
+                        + " rendered at full strength")
     cols, rows = plan.grid
     regions: list[Region] = []
     raw = plan.masks.raw >= 0.5 if plan.masks.soft else plan.masks.raw

@@ -12,13 +12,13 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from ..document import Instance, Layout
 from ..document.layout import LayoutError
-from ..document.instance import check_colour
+from ..document.instance import check_colour, check_strength
 from .errors import FieldError
 from .fields import get, reject_unknown, require_object
 from .wkt_geometry import GeometryReader, check_drawing_cost
 
 LAYOUT_FIELDS = {"width", "height", "base_prompt", "background_prompt", "instances"}
-INSTANCE_FIELDS = {"id", "name", "prompt", "color", "visible", "locked", "attribute_words", "geometry"}
+INSTANCE_FIELDS = {"id", "name", "prompt", "color", "visible", "locked", "attribute_words", "geometry", "strength"}
 #: Longest name/prompt accepted (characters); prompts far longer than any text encoder reads.
 MAX_TEXT = 20_000
 MAX_INSTANCES = 1_000
@@ -44,6 +44,7 @@ def layout_to_dict(layout: Layout) -> dict[str, Any]:
                 "visible": inst.visible,
                 "locked": inst.locked,
                 "attribute_words": None if inst.attribute_words is None else list(inst.attribute_words),
+                "strength": inst.strength,
                 "geometry": geometry_to_wkt(inst.geometry),
             }
             for inst in layout.instances
@@ -74,6 +75,11 @@ def instance_from_dict(d: Any, where: str, geometries: GeometryReader | None = N
         check_colour(colour)
     except ValueError:
         raise FieldError(f"{where}.color", f"colour must look like '#rrggbb', got {colour[:40]!r}") from None
+    strength = get(d, "strength", (int, float), where, 1.0)  # files before format 2 have none: 1.0
+    try:
+        strength = check_strength(strength)
+    except ValueError as e:
+        raise FieldError(f"{where}.strength", str(e)) from None
     geometry = (geometries or GeometryReader()).read(get(d, "geometry", str, where), f"{where}.geometry")
     return Instance(
         name=_text(d, "name", where),
@@ -84,6 +90,7 @@ def instance_from_dict(d: Any, where: str, geometries: GeometryReader | None = N
         locked=get(d, "locked", bool, where),
         attribute_words=words,
         id=iid,
+        strength=strength,
     )
 
 

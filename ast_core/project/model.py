@@ -7,6 +7,7 @@ from typing import Any
 
 from ..document import Layout
 from ..schedule import Schedule
+from .canvas_background import CanvasBackground
 from .settings import ProjectSettings
 
 
@@ -41,6 +42,7 @@ class Project:
     version cannot read is kept as it was in ``unread_schedule`` (written back unchanged
     until a new schedule replaces it), with the reason in ``schedule_problem``.
     ``created``/``modified`` are ISO 8601 times; :func:`save_project` fills them in.
+    ``background`` is the picture shown under the layout to trace against (or None).
     """
 
     layout: Layout
@@ -51,6 +53,7 @@ class Project:
     modified: str = ""
     unread_schedule: dict[str, Any] | None = None
     schedule_problem: str = ""
+    background: CanvasBackground | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.settings, ProjectSettings):
@@ -62,3 +65,5 @@ class Project:
                 self.unread_schedule, self.schedule, self.schedule_problem = self.schedule, None, str(e)
         if self.schedule is not None and not isinstance(self.schedule, Schedule):
             raise ValueError(f"schedule: expected a Schedule, a dict or None, got {type(self.schedule).__name__}")
+        if self.background is not None and not isinstance(self.background, CanvasBackground):
+            raise ValueError(f"background: expected a CanvasBackground or None, got {type(self.background).__name__}")

@@ -23,8 +23,9 @@ from typing import Any
 from . import images
 from .errors import FieldError, ProjectFileError
 from .fields import get, get_timestamp, reject_unknown, require_object
+from .canvas_background import background_from_parts
 from .layout_json import layout_from_dict
-from .migrations import MigrationError, migrate
+from .migrations import FORMAT_VERSION, MigrationError, migrate
 from .model import Project, Render
 from .settings import ProjectSettings
 from .strict_json import JsonBudget, parse_json
@@ -37,6 +38,7 @@ MAX_RENDERS = 2_000
 
 MANIFEST, LAYOUT, SETTINGS, SCHEDULE, THUMBNAIL = (
     "manifest.json", "layout.json", "settings.json", "schedule.json", "thumbnail.png")
+BACKGROUND_VIEW, BACKGROUND_PNG = "background.json", "background.png"  # format 2: the canvas background
 RENDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MANIFEST_FIELDS = {"format_version", "app", "app_version", "created", "modified", "renders"}
 RENDER_FIELDS = {"id", "created", "parameters", "layout"}
@@ -188,7 +190,11 @@ def load_project(path: str | Path) -> Project:
             "settings": ar.json(SETTINGS) if SETTINGS in ar else {},
             "schedule": ar.json(SCHEDULE) if SCHEDULE in ar else None,
             "renders": [],
+            "background": None,
         }
+        if BACKGROUND_VIEW in ar or BACKGROUND_PNG in ar:
+            if 2 <= manifest["format_version"] <= FORMAT_VERSION:  # format 1 has none: members ignored
+                parts["background"] = (ar.json(BACKGROUND_VIEW), ar.read(BACKGROUND_PNG))
         for rid in manifest.get("renders", []):
             member = f"renders/{rid}.json"
             parts["renders"].append((rid, ar.json(member), ar.read(f"renders/{rid}.png")))
@@ -211,8 +217,14 @@ def load_project(path: str | Path) -> Project:
             renders.append(_field(label, f"renders/{rid}.json", _render, meta, rid, png, snapshots))
         if THUMBNAIL in ar:
             _field(label, THUMBNAIL, images.check_png_structure, ar.read(THUMBNAIL))
+        background = None
+        if parts["background"] is not None:
+            view, png = parts["background"]
+            _field(label, BACKGROUND_PNG, images.check_png_structure, png)
+            background = _field(label, BACKGROUND_VIEW, background_from_parts, view, png)
         m = parts["manifest"]
-        return Project(layout, settings, schedule, renders, m.get("created", ""), m.get("modified", ""))
+        return Project(layout, settings, schedule, renders, m.get("created", ""), m.get("modified", ""),
+                       background=background)
 
 
 def read_thumbnail(path: str | Path):

@@ -25,7 +25,9 @@ from .layout_json import layout_from_dict, layout_to_dict
 from .migrations import FORMAT_VERSION
 from ..schedule import Schedule
 from .model import Project
-from .reader import LAYOUT, MANIFEST, MAX_RENDERS, RENDER_ID, SCHEDULE, SETTINGS, THUMBNAIL
+from .canvas_background import background_from_parts
+from .reader import (BACKGROUND_PNG, BACKGROUND_VIEW, LAYOUT, MANIFEST, MAX_RENDERS, RENDER_ID, SCHEDULE, SETTINGS,
+                     THUMBNAIL)
 from .settings import ProjectSettings
 from .strict_json import JsonBudget, dump_json, parse_json
 from .thumbnail import fit, layout_thumbnail
@@ -88,6 +90,15 @@ def build_archive(project: Project, label: str, thumbnail: Image.Image | None, c
     ]
     if schedule is not None:
         head.append((SCHEDULE, _json_member(label, SCHEDULE, schedule), zipfile.ZIP_DEFLATED))
+    background = project.background
+    if background is not None:
+        try:
+            background_from_parts(background.view_dict(), background.image_png)
+        except FieldError as e:
+            raise ProjectFileError(label, BACKGROUND_PNG, f"would not read back ({e})") from None
+        head.append((BACKGROUND_VIEW, _json_member(label, BACKGROUND_VIEW, background.view_dict()),
+                     zipfile.ZIP_DEFLATED))
+        head.append((BACKGROUND_PNG, background.image_png, zipfile.ZIP_STORED))
     if thumbnail is None:
         if project.renders:
             try:

@@ -2,6 +2,8 @@
 
 Items are views only: they are rebuilt from the model (never edited by tools). Each
 event updates just the item it names; z-values follow the order of ``layout.instances``.
+Two pictures can join them (:mod:`.picture_layers`): the project's background (from
+``document.background``) and the result of a render (a view setting of the canvas).
 """
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, 
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from ..document import Document
+from .picture_layers import BACKGROUND_Z, RESULT_UNDER_Z, PictureItem
 from .shapes import path_from_geometry
 
 FILL_ALPHA = 120
+#: instance fills while a result is shown under the layout: the picture shows through
+SHEER_FILL_ALPHA = 40
 MARGIN = 2000  # scene space around the canvas, so the view can pan past its edges
 OVERLAY_Z = 1_000_000
 
@@ -88,10 +93,11 @@ class NameLabel(QGraphicsItem):
 
 
 class InstanceItem(QGraphicsPathItem):
-    def __init__(self, instance) -> None:
+    def __init__(self, instance, fill_alpha: int = FILL_ALPHA) -> None:
         super().__init__()
         self.instance_id = instance.id
         self.selected = False
+        self.fill_alpha = fill_alpha
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         # Unchanged instances are blitted from a pixmap: a full repaint with 30 detailed
         # instances drops from ~25 ms to ~4 ms (benchmarks/canvas_bench.py).
@@ -109,7 +115,7 @@ class InstanceItem(QGraphicsPathItem):
         self.label.setVisible(not instance.geometry.is_empty)
         colour = QColor(instance.color)
         fill = QColor(colour)
-        fill.setAlpha(FILL_ALPHA)
+        fill.setAlpha(self.fill_alpha)
         self.setBrush(QBrush(fill))
         edge = colour.darker(140)
         pen = QPen(edge, 1.2)
@@ -145,11 +151,19 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.canvas_item = CanvasItem(self.layout.width, self.layout.height)
         self.addItem(self.canvas_item)
+        self.background_item = PictureItem(BACKGROUND_Z)
+        self.result_item = PictureItem(RESULT_UNDER_Z)
+        self.addItem(self.background_item)
+        self.addItem(self.result_item)
+        self.background_problem = ""  # why the project's background picture cannot be shown
+        self.fill_alpha = FILL_ALPHA
         self.items_by_id: dict[str, InstanceItem] = {}
         self.names_shown = True
         self.rebuild()
         self.layout.events.connect(self._on_event)
         document.selection_changed.connect(self._on_selection)
+        document.part_changed.connect(self._on_part_changed)
+        self._show_background()
 
     # ------------------------------------------------------------- model -> items
     def rebuild(self) -> None:
@@ -168,8 +182,41 @@ class CanvasScene(QGraphicsScene):
         for item in self.items_by_id.values():
             item.label.setVisible(self.names_shown and not self.layout.instance(item.instance_id).is_empty)
 
+    def set_fill_alpha(self, alpha: int) -> None:
+        """How opaque the instances' fills are (lighter while a result shows under the layout)."""
+        if alpha == self.fill_alpha:
+            return
+        self.fill_alpha = alpha
+        for iid, item in self.items_by_id.items():
+            item.fill_alpha = alpha
+            item.refresh(self.layout.instance(iid))
+            item.label.setVisible(item.label.isVisible() and self.names_shown)
+
+    # ------------------------------------------------------------------ pictures
+    def _on_part_changed(self, name: str) -> None:
+        if name == "background":
+            self._show_background()
+
+    def _show_background(self) -> None:
+        """Show ``document.background`` (decoded here: the reader only checked its structure)."""
+        from PySide6.QtGui import QImage
+
+        background = self.document.background
+        item = self.background_item
+        if background is None:
+            item.set_image(None)
+            item.setVisible(False)
+            self.background_problem = ""
+            return
+        image = QImage.fromData(background.image_png, "PNG")
+        self.background_problem = "" if not image.isNull() else \
+            f"the background picture ({background.name or 'unnamed'}) cannot be decoded"
+        item.set_image(image)
+        item.setOpacity(background.opacity)
+        item.setVisible(background.visible and not image.isNull())
+
     def _add_item(self, inst) -> None:
-        item = InstanceItem(inst)
+        item = InstanceItem(inst, self.fill_alpha)
         item.label.setVisible(item.label.isVisible() and self.names_shown)
         self.items_by_id[inst.id] = item
         self.addItem(item)
@@ -181,6 +228,8 @@ class CanvasScene(QGraphicsScene):
     def _resize(self) -> None:
         w, h = self.layout.width, self.layout.height
         self.canvas_item.set_size(w, h)
+        self.background_item.set_canvas_size(w, h)
+        self.result_item.set_canvas_size(w, h)
         self.setSceneRect(QRectF(-MARGIN, -MARGIN, w + 2 * MARGIN, h + 2 * MARGIN))
 
     def _on_event(self, event) -> None:
@@ -224,7 +273,8 @@ class CanvasScene(QGraphicsScene):
         names = self.names_shown
         self.show_names(False)
         self._on_selection(None)
-        hidden = [i for i in self.items() if i.zValue() >= OVERLAY_Z and i.isVisible()]
+        hidden = [i for i in self.items() if (i.zValue() >= OVERLAY_Z or isinstance(i, PictureItem))
+                  and i.isVisible()]
         for i in hidden:
             i.setVisible(False)
         painter = QPainter(image)

@@ -117,6 +117,8 @@ class Tool:
     shortcut = ""
     cursor = Qt.CursorShape.CrossCursor
     shows_brush_cursor = False
+    #: (keys, what they do) inside the tool, for the shortcuts list (F1); menu keys come from the actions
+    keys: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, view) -> None:
         self.view = view
@@ -124,6 +126,10 @@ class Tool:
 
     def hint(self) -> str:
         return ""
+
+    def cursor_target(self) -> tuple[str, QColor] | None:
+        """A label and colour shown beside the brush cursor (what the tool will act on), or None."""
+        return None
 
     def activate(self) -> None:
         pass
@@ -181,6 +187,8 @@ class BrushTool(Tool):
     name, label, shortcut = "brush", "Brush", "B"
     shows_brush_cursor = True
     verb = "paint"
+    keys = (("drag", "paint onto the selected instance, or a new one when nothing is selected"),
+            ("Esc", "cancel the stroke, or deselect (the next drawing makes a new instance)"))
 
     def __init__(self, view) -> None:
         super().__init__(view)
@@ -246,15 +254,26 @@ class BrushTool(Tool):
 
 class EraserTool(BrushTool):
     name, label, shortcut = "eraser", "Eraser", "E"
+    keys = (("drag", "erase from the instance named beside the cursor (the selected one, or every visible one)"),
+            ("Esc", "cancel the stroke, or deselect (then it erases from every instance)"))
+
+    def target(self):
+        """The instance the eraser erases from, or None for every visible instance."""
+        inst = self.document.selected()
+        return None if self.view.erase_all or inst is None else inst
 
     def hint(self) -> str:
-        inst = self.document.selected()
-        if self.view.erase_all or inst is None:
-            where = "every visible instance"
-        else:
-            where = inst.name
-        return f"Eraser: drag to erase from {where}.  [ ] size ({self.view.brush_radius * 2:g} px).  " \
+        inst = self.target()
+        where = "every visible instance" if inst is None else inst.name
+        locked = f" ({inst.name} is locked: unlock it first)" if inst is not None and inst.locked else ""
+        return f"Eraser: drag to erase from {where}{locked}.  [ ] size ({self.view.brush_radius * 2:g} px).  " \
                f"'Erase all' toggles between the selected instance and all."
+
+    def cursor_target(self):
+        inst = self.target()
+        if inst is None:
+            return "erase: all instances", QColor("#ffffff")
+        return f"erase: {inst.name}" + (" (locked)" if inst.locked else ""), QColor(inst.color)
 
     def _draw_colour(self) -> QColor:
         return QColor(255, 255, 255)
@@ -268,6 +287,9 @@ class EraserTool(BrushTool):
 
 class PolygonTool(Tool):
     name, label, shortcut = "polygon", "Polygon", "P"
+    keys = (("click", "add a vertex; a click on the first vertex closes the shape"),
+            ("double-click / Enter", "close the shape"), ("Backspace", "remove the last vertex"),
+            ("Esc", "cancel the shape, or deselect"))
 
     def __init__(self, view) -> None:
         super().__init__(view)
@@ -362,6 +384,8 @@ class PolygonTool(Tool):
 class SelectTool(Tool):
     name, label, shortcut = "select", "Select / move", "V"
     cursor = Qt.CursorShape.ArrowCursor
+    keys = (("click", "select the top-most instance under the cursor"), ("drag", "move it"),
+            ("arrow keys", "nudge it 1 px (Shift: 10 px)"), ("Esc", "deselect"))
 
     def __init__(self, view) -> None:
         super().__init__(view)

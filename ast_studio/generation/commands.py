@@ -1,12 +1,11 @@
-"""Undo commands of the generation panels: render settings, method parameters, LoRAs, AST quick
-weights, history.
+"""Undo commands of the generation panels: render settings, method parameters, LoRAs, history.
 
 * :class:`SetRenderSettings` changes fields of the project's generation settings;
   consecutive edits of the same fields merge (spin-box arrows = one undo step).
 * :class:`SetMethodParameters` changes a method's own parameters (the registry's typed ones),
   :class:`SetLoras` the project's LoRA list; both merge consecutive edits of one value the same way.
-* AST quick controls push the schedule panel's :class:`~ast_studio.schedule.commands.SetSchedule`
-  (see :func:`schedule_change`), so both panels edit the one project schedule the same way.
+* The AST controls are the schedule's simple view (``ast_studio.schedule.simple_view``): they
+  push the schedule's :class:`~ast_studio.schedule.commands.SetSchedule` like its expert view.
 * :class:`RemoveRender` deletes a history entry (undo puts it back); :class:`RestoreLayout`
   replaces the layout by a render's snapshot.
 
@@ -15,14 +14,11 @@ canvas edit must never delete a picture.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from ast_core.methods.ast import schedule_on_family
 from ast_core.project import RenderSettings
-from ast_core.schedule import KINDS, PowerCurve, Schedule
 
 _ID_RENDER_SETTINGS = 2201
 _ID_METHOD_PARAMETERS = 2202
@@ -127,57 +123,6 @@ class SetLoras(QUndoCommand):
         if self.new == self.old:
             self.setObsolete(True)
         return True
-
-
-def current_schedule(document) -> Schedule:
-    """The project's schedule on the configured model (its preset when the project has none)."""
-    return schedule_on_family(document.schedule, _configured_family())
-
-
-def _configured_family():
-    from .model_settings import load_model_settings
-
-    return load_model_settings().family
-
-
-def quick_values(schedule: Schedule) -> dict[str, Any]:
-    """What the quick controls show: weights, and decay / modulated steps of the power curves
-    (``None`` when every curve is a custom keyframe curve)."""
-    out: dict[str, Any] = {f"w_{k}": schedule.weight(k) for k in ("t2t", "i2t", "i2i")}
-    power = [schedule.curve(k) for k in ("i2t", "t2t", "i2i") if isinstance(schedule.curve(k), PowerCurve)]
-    out["decay"] = power[0].decay if power else None
-    out["modulated_steps"] = power[0].modulated_steps if power else None
-    return out
-
-
-def schedule_change(document, field: str, value) -> QUndoCommand | None:
-    """An undo command setting one quick control on the project schedule (None if no change).
-
-    ``field`` is ``w_t2t``/``w_i2t``/``w_i2i`` (a weight), ``decay`` or ``modulated_steps``
-    (applied to every kind whose curve is a power curve; custom keyframe curves are left alone).
-    """
-    from ast_studio.schedule.commands import SetSchedule
-
-    before = document.schedule
-    schedule = current_schedule(document)
-    if field.startswith("w_") and field[2:] in KINDS:
-        kind = field[2:]
-        schedule.set_weight(kind, float(value))
-        text, key = f"Set {kind.upper()} weight", ("weight", kind)
-    elif field in ("decay", "modulated_steps"):
-        for kind in KINDS:
-            curve = schedule.curve(kind)
-            if isinstance(curve, PowerCurve):
-                # a count typed here replaces a "share of the steps" rule (schnell, SD3.5 presets)
-                changes = {"decay": float(value)} if field == "decay" else \
-                    {"modulated_steps": int(value), "modulated_fraction": None}
-                schedule.set_curve(kind, dataclasses.replace(curve, **changes))
-        text, key = ("Set AST decay" if field == "decay" else "Set AST modulated steps"), ("quick", field)
-    else:
-        raise ValueError(f"unknown AST quick control {field!r}")
-    if schedule == current_schedule(document):
-        return None
-    return SetSchedule(document, before, schedule, text, merge_key=key)
 
 
 class RemoveRender(QUndoCommand):

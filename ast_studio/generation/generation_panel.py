@@ -1,4 +1,4 @@
-"""The Generate panel: model, settings, the method's parameters, AST quick controls, LoRAs,
+"""The Generate panel: model, settings, the method's parameters, AST controls, LoRAs,
 Generate / Cancel, progress, queue, messages.
 
 One job runs at a time: while it runs, **Generate** reads "Add to queue" and puts the project as
@@ -7,9 +7,11 @@ job within one step and the queue carries on. The progress bar shows the stage (
 (3/7 components: vae)", "Encoding prompts", "Image 2/4 · step 3/28") with the elapsed time and
 the time left under it. The settings stay editable; they apply to the next render. Every change
 is an undo command on the document (settings -> ``settings.generation``; the method's own
-parameters -> its entry in ``settings.method_parameters`` (:mod:`.method_parameters`); AST quick
-controls -> the schedule; LoRAs -> ``settings.loras`` (:mod:`.lora_list`)). Steps and guidance
-at their lowest value mean the configured model's own default, shown as "Model default (N)".
+parameters -> its entry in ``settings.method_parameters`` (:mod:`.method_parameters`); the AST
+controls are the schedule's simple view,
+:class:`~ast_studio.schedule.simple_view.SimpleScheduleView`; LoRAs -> ``settings.loras``
+(:mod:`.lora_list`)). Steps and guidance at their lowest value mean the configured model's own
+default, shown as "Model default (N)".
 Problems (missing model, out of memory, an instance whose text is not in the base prompt)
 appear in the message area under the buttons, never as a blocking dialog.
 """
@@ -25,7 +27,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -42,7 +43,7 @@ from ast_core.schedule.timesteps import steps_to_run
 from ast_core.methods import METHODS, method
 
 from . import events as ev
-from .commands import SetRenderSettings, current_schedule, quick_values, schedule_change
+from .commands import SetRenderSettings
 from .job_clock import JobClock, clock_text
 from .lora_list import LoraList
 from .method_parameters import MethodParametersBox
@@ -144,6 +145,8 @@ class GenerationPanel(QWidget):
         self.model_note.setProperty("role", "warning")
         self.model_note.hide()
         self.model_button = QPushButton("Model settings…")
+        self.model_button.setToolTip("Choose the model, where its files are, the device "
+                                     "and the precision")
         self.model_button.clicked.connect(self.model_settings_requested)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_label, 1)
@@ -169,6 +172,8 @@ class GenerationPanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
         self.seed_mode = QComboBox()
+        self.seed_mode.setToolTip("Which seed the next render uses: this one, a new random one, or this one and then "
+                                  "the next")
         for key, label in SEED_MODE_LABELS.items():
             self.seed_mode.addItem(label, key)
             self.seed_mode.setItemData(self.seed_mode.count() - 1, SEED_MODE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
@@ -177,9 +182,17 @@ class GenerationPanel(QWidget):
         self.count.setToolTip("Images one Generate makes (variations): seeds S, S+1, ...; each joins the history "
                               "with its own seed and can be restored on its own")
         self.method = QComboBox()
+        self.method.setToolTip("How the layout controls the picture: AST (the attention method), regional "
+                               "prompting, or none (the base prompt alone)")
         for key, control in METHODS.items():  # the registry: every method the engine has
             self.method.addItem(control.label, key)
             self.method.setItemData(self.method.count() - 1, control.description, Qt.ItemDataRole.ToolTipRole)
+        # the fields may be narrower than their longest text, so the panel fits a 1280-pixel screen
+        for box, width in ((self.steps, 90), (self.seed, 70)):
+            box.setMinimumWidth(width)
+        for combo in (self.seed_mode, self.method):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Size", self.size_label)
@@ -195,31 +208,17 @@ class GenerationPanel(QWidget):
         # --- the selected method's own parameters (built from the registry)
         self.method_parameters = MethodParametersBox(document)
 
-        # --- AST quick controls
-        self.quick = QGroupBox("AST strength")
-        self.quick.setToolTip("The main weights of the project's schedule (the Schedule panel edits all of it)")
-        self.w_t2t = self._weight_box("Text-to-text: keeps each instance's words with their own instance")
-        self.w_i2t = self._weight_box("Image-to-text: pulls each region towards its own instance's words")
-        self.w_i2i = self._weight_box("Image-to-image: keeps each region's pixels attending to their own region")
-        self.decay = QDoubleSpinBox()
-        self.decay.setRange(0.0, 20.0)
-        self.decay.setSingleStep(0.5)
-        self.decay.setDecimals(2)
-        self.decay.setToolTip("How fast the modulation fades over the steps: strength (t/1000)^decay")
-        self.modulated_steps = QSpinBox()
-        self.modulated_steps.setRange(0, 200)
-        self.modulated_steps.setToolTip("The modulation acts on the first N steps only")
-        qform = QFormLayout(self.quick)
-        qform.addRow("Text ↔ text (w_t2t)", self.w_t2t)
-        qform.addRow("Image → text (w_i2t)", self.w_i2t)
-        qform.addRow("Image ↔ image (w_i2i)", self.w_i2i)
-        qform.addRow("Decay", self.decay)
-        qform.addRow("Modulated steps", self.modulated_steps)
-        self.quick_note = QLabel("")
-        self.quick_note.setProperty("role", "warning")
-        self.quick_note.setWordWrap(True)
-        self.quick_note.hide()
-        qform.addRow(self.quick_note)
+        # --- AST controls: the schedule's simple view (the Schedule page is the expert view)
+        from ast_studio.schedule.simple_view import SimpleScheduleView
+
+        self.simple_schedule = SimpleScheduleView(document)
+        self.ast_controls = QWidget()
+        self.ast_controls.setToolTip("How strongly AST keeps each instance to its region and its words, for every "
+                                     "instance at once (each instance also has its own strength)")
+        ast_box = QVBoxLayout(self.ast_controls)
+        ast_box.setContentsMargins(0, 0, 0, 0)
+        ast_box.addWidget(_heading("AST controls"))
+        ast_box.addWidget(self.simple_schedule)
 
         # --- the project's LoRAs
         self.loras = LoraList(document)
@@ -262,7 +261,7 @@ class GenerationPanel(QWidget):
         settings.addWidget(_heading("Settings"))
         settings.addLayout(form)
         settings.addWidget(self.method_parameters)
-        settings.addWidget(self.quick)
+        settings.addWidget(self.ast_controls)
         settings.addWidget(self.loras)
         settings.addStretch(1)
         self.scroll = QScrollArea()
@@ -288,8 +287,7 @@ class GenerationPanel(QWidget):
 
         # a typed number counts when Enter or Tab confirms it (the arrows count at once): a value
         # half typed is never written back over what the user is typing
-        for box in (self.steps, self.guidance, self.seed, self.count, self.w_t2t, self.w_i2t, self.w_i2i, self.decay,
-                    self.modulated_steps):
+        for box in (self.steps, self.guidance, self.seed, self.count):
             box.setKeyboardTracking(False)
         self.steps.valueChanged.connect(lambda v: self._set("steps", int(v) or None))
         self.guidance.valueChanged.connect(
@@ -298,23 +296,12 @@ class GenerationPanel(QWidget):
         self.count.valueChanged.connect(lambda v: self._set("count", int(v)))
         self.seed_mode.currentIndexChanged.connect(lambda _i: self._set("seed_mode", self.seed_mode.currentData()))
         self.method.currentIndexChanged.connect(lambda _i: self._set("method", self.method.currentData()))
-        for name in ("w_t2t", "w_i2t", "w_i2i", "decay", "modulated_steps"):
-            box = getattr(self, name)
-            box.valueChanged.connect(lambda v, n=name: self._set_quick(n, v))
         document.part_changed.connect(self._on_part_changed)
         document.replaced.connect(self.refresh)
         document.layout.events.connect(self._on_layout_event)
         notifier().changed.connect(self._on_model_changed)
         self.refresh()
         self.refresh_model()
-
-    def _weight_box(self, tip: str) -> QDoubleSpinBox:
-        box = QDoubleSpinBox()
-        box.setRange(0.0, 50.0)
-        box.setDecimals(2)
-        box.setSingleStep(0.25)
-        box.setToolTip(tip)
-        return box
 
     # ------------------------------------------------------------------ model -> view
     def _on_part_changed(self, name: str) -> None:
@@ -342,23 +329,9 @@ class GenerationPanel(QWidget):
             self.method.setCurrentIndex(self.method.findData(s.method))
             self.seed.setEnabled(s.seed_mode != "random")
             self.seed.setToolTip("A new random seed is drawn for every render; the history keeps it"
-                                 if s.seed_mode == "random" else "")
-            try:
-                q = quick_values(current_schedule(self.document))
-                problem = ""
-            except ValueError as e:
-                q, problem = None, f"The project's schedule cannot be read ({e}); the quick controls are off."
-            for name in ("w_t2t", "w_i2t", "w_i2i", "decay", "modulated_steps"):
-                box = getattr(self, name)
-                value = None if q is None else q[name]
-                box.setEnabled(value is not None)
-                if value is not None:
-                    box.setValue(value)
-            if not problem and q is not None and q["decay"] is None:
-                problem = "All step curves are custom keyframes: edit them in the Schedule panel."
-            self.quick_note.setText(problem)
-            self.quick_note.setVisible(bool(problem))
-            self.quick.setEnabled(method(s.method).uses_schedule)
+                                 if s.seed_mode == "random" else "The seed of the next render: the same seed and "
+                                 "settings give the same picture")
+            self.ast_controls.setEnabled(method(s.method).uses_schedule)
             self._show_size()
         finally:
             self._updating = False
@@ -387,18 +360,6 @@ class GenerationPanel(QWidget):
         if current.get(field) == value:
             return
         self.document.undo_stack.push(SetRenderSettings(self.document, {field: value}))
-
-    def _set_quick(self, name: str, value) -> None:
-        if self._updating:
-            return
-        try:
-            cmd = schedule_change(self.document, name, value)
-        except ValueError as e:
-            self.messages.show_message(f"Cannot change the schedule: {e}", "warning")
-            self.refresh()
-            return
-        if cmd is not None:
-            self.document.undo_stack.push(cmd)
 
     # ------------------------------------------------------------------ run state
     def set_busy(self, busy: bool) -> None:

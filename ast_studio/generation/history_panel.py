@@ -2,9 +2,10 @@
 
 The thumbnails fill the panel's width in rows (a taller History dock shows more rows); the
 images of one job (variations) sit side by side, labelled with their seed and their place
-("seed 12 · 2/4"), each its own entry. Click a thumbnail to view it in the preview pane; the
-buttons restore its parameters (generation settings with the method's parameters and the
-LoRAs, the schedule, optionally the layout it was made from), export it as a
+("seed 12 · 2/4"), each its own entry. Click a thumbnail to view it in the preview pane,
+double-click it (or Enter) to open it full size (``open_requested``); the buttons restore its
+parameters (generation settings with the method's parameters and the LoRAs, the schedule,
+optionally the layout it was made from), export it as a
 PNG with its metadata, or delete it (undoable). The strip follows ``document.renders``.
 
 Thumbnails are decoded after the strip is shown, one per turn of the event loop, and kept:
@@ -57,6 +58,8 @@ def thumbnail(png: bytes, size: int = THUMB) -> QPixmap:
 class HistoryPanel(QWidget):
     #: a render was chosen for viewing (the Render)
     view_requested = Signal(object)
+    #: a render was double-clicked or Enter pressed on it: open it full size (the Render)
+    open_requested = Signal(object)
     #: something to tell the user (status text)
     message = Signal(str)
 
@@ -81,6 +84,9 @@ class HistoryPanel(QWidget):
         self.strip.setMinimumHeight(THUMB + 46)
         self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.strip.itemClicked.connect(self._on_clicked)
+        self.strip.itemActivated.connect(lambda _item: self._open_selected())
+        self.strip.setToolTip("Finished renders, newest first: click to show one in the Preview, double-click "
+                              "(or Enter) to open it full size")
         self.strip.currentItemChanged.connect(lambda *_: self._update_buttons())
 
         self.empty = QLabel("Finished renders appear here.")
@@ -95,8 +101,10 @@ class HistoryPanel(QWidget):
         self.restore_all_action.triggered.connect(lambda: self.restore_selected(with_layout=True))
         self.restore.setMenu(menu)
         self.export = QPushButton("Export PNG…")
+        self.export.setToolTip("Save this render as a PNG file, with its parameters and layout inside")
         self.export.clicked.connect(self._export_dialog)
         self.delete = QPushButton("Delete")
+        self.delete.setToolTip("Remove this render from the history (undo brings it back)")
         self.delete.clicked.connect(self.delete_selected)
         self.info = QLabel("")
         self.info.setStyleSheet("color: #9aa0a8;")
@@ -194,6 +202,11 @@ class HistoryPanel(QWidget):
                 self.strip.setCurrentRow(row)
                 self._update_buttons()
                 return
+
+    def _open_selected(self) -> None:
+        render = self.selected_render()
+        if render is not None:
+            self.open_requested.emit(render)
 
     def _on_clicked(self, item: QListWidgetItem) -> None:
         render = self.selected_render()

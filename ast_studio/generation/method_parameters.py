@@ -4,7 +4,7 @@ Each :class:`ast_core.methods.Parameter` becomes a control of its kind: ``int`` 
 ``float`` a decimal spin box (its ``step``), ``bool`` a check box, ``choice`` a combo box;
 the label and tooltip come from ``label`` and ``help``, the range from ``minimum``/``maximum``.
 Nothing here knows a particular method. A method whose parameters are its step-layer schedule
-(``uses_schedule``) says that the Schedule panel edits them; a method without parameters says so.
+(``uses_schedule``) says that the AST controls and the Schedule page edit them; a method without parameters says so.
 
 Every edit is a :class:`~.commands.SetMethodParameters` undo command (spin-box arrow bursts
 merge into one step); the box follows the project's method and values (undo, open, restore).
@@ -146,8 +146,8 @@ class MethodParametersBox(QGroupBox):
             self.form.addRow(label, box)
             self._connect(p, box)
         if control.uses_schedule:
-            note = ("This method's parameters are its step-layer schedule: the Schedule panel edits them "
-                    "(its main weights are also below).")
+            note = ("This method's parameters are its step-layer schedule: the AST controls below are its "
+                    "simple view, the Schedule page (Alt+2) its expert view.")
         elif not control.parameters:
             note = "This method has no parameters."
         else:

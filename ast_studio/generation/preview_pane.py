@@ -14,7 +14,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QRectF, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from ast_studio.canvas.shapes import path_from_geometry
 
@@ -37,6 +37,10 @@ class PreviewView(QWidget):
     """Paints the image (or a placeholder) at the canvas aspect, with optional outlines."""
 
     shown = Signal(float)  # latency in ms of a preview that just reached the screen
+    #: the picture changed (a QImage, or None when cleared): the canvas' result view follows it
+    image_changed = Signal(object)
+    #: double-clicked: the pane asks to be shown larger
+    double_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +68,10 @@ class PreviewView(QWidget):
             self.aspect_size = (max(1, layout.width), max(1, layout.height))
         self._pending = step_ended
         self.update()
+        self.image_changed.emit(image)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.double_clicked.emit()
 
     def image_rect(self) -> QRectF:
         """Where the picture goes: the largest rect of the canvas' aspect inside the widget."""
@@ -147,6 +155,8 @@ class PreviewPane(QWidget):
     """The view plus a caption ("Step 3 / 8", "Render 1024×1024 · seed 7") and the outlines toggle."""
 
     outlines_toggled = Signal(bool)
+    #: the Enlarge button (or a double-click on the picture): show the pane large
+    enlarge_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,10 +170,20 @@ class PreviewPane(QWidget):
         self.outlines.setToolTip("Draw the instance outlines on top of the image")
         self.outlines.setChecked(True)
         self.outlines.toggled.connect(self._toggle)
+        from ast_studio import icons
+
+        self.enlarge = QToolButton()
+        self.enlarge.setIcon(icons.icon("enlarge"))
+        self.enlarge.setAutoRaise(True)
+        self.enlarge.setToolTip("Show the preview large in its own window, or put it back (double-click the "
+                                "picture does the same)")
+        self.enlarge.clicked.connect(self.enlarge_requested)
+        self.view.double_clicked.connect(self.enlarge_requested)
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
         bar.addWidget(self.caption, 1)
         bar.addWidget(self.outlines)
+        bar.addWidget(self.enlarge)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -197,6 +217,7 @@ class PreviewPane(QWidget):
             self.view.set_canvas_size(*canvas_size)
         self.caption.setText("")
         self.view.update()
+        self.view.image_changed.emit(None)
 
 
 OUTLINES_KEY = "preview/outlines"

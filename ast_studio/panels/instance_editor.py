@@ -1,4 +1,10 @@
-"""The selected instance's fields: name, colour, prompt, attribute words, base-prompt check."""
+"""The selected instance's fields: name, colour, prompt, attribute words, strength, base-prompt check.
+
+Strength is one slider per instance (this editor shows the selected one's): a multiplier on
+the instance's own AST coefficients, 1.0 being the method exactly and 0 its control off
+(:mod:`ast_core.attention.tables`). One slider drag, or arrow keys while it has the focus, is
+one undo step.
+"""
 from __future__ import annotations
 
 import re
@@ -6,9 +12,11 @@ import re
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QColorDialog, QDockWidget, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-    QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
+    QColorDialog, QDockWidget, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+    QPushButton, QSizePolicy, QSlider, QStackedWidget, QVBoxLayout, QWidget,
 )
+
+from ast_core.document import STRENGTH_RANGE
 
 from .. import icons
 from ..commands import UpdateInstance
@@ -33,6 +41,45 @@ class ColourButton(QPushButton):
                            f" border-radius: 4px; padding: 3px 8px; font-family: monospace; }}")
 
 
+STRENGTH_TIP = ("How strongly AST keeps this instance to its region and its words. 1.00 is the method as "
+                "published; lower lets the model draw it more freely, 0 turns its control off (it stays in the "
+                "prompt); up to 2 holds it harder. AST only: regional prompting ignores it.")
+
+
+class StrengthControl(QWidget):
+    """A slider (0-200 %) and a number box for one instance's strength."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        lo, hi = STRENGTH_RANGE
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(round(lo * 100), round(hi * 100))
+        self.slider.setSingleStep(5)
+        self.slider.setPageStep(25)
+        self.slider.setToolTip(STRENGTH_TIP)
+        self.box = QDoubleSpinBox()
+        self.box.setRange(lo, hi)
+        self.box.setDecimals(2)
+        self.box.setSingleStep(0.05)
+        self.box.setKeyboardTracking(False)
+        self.box.setFixedWidth(66)
+        self.box.setToolTip("This instance's strength as a number (1.00 = the method as published, 0 = off)")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.box)
+        self.slider.valueChanged.connect(lambda v: self.box.setValue(v / 100))
+        self.box.valueChanged.connect(lambda v: self.slider.setValue(round(v * 100)))
+
+    def set_value(self, value: float) -> None:
+        for w in (self.slider, self.box):
+            w.blockSignals(True)
+        self.box.setValue(value)
+        self.slider.setValue(round(value * 100))
+        for w in (self.slider, self.box):
+            w.blockSignals(False)
+
+
 class InstanceEditor(QWidget):
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
@@ -42,6 +89,7 @@ class InstanceEditor(QWidget):
         empty = QLabel("Select an instance in the list or on the canvas\n(V, then click) to edit it.\n\n"
                        "Drawing with nothing selected\ncreates a new instance.")
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setWordWrap(True)
         empty.setStyleSheet("color: #7d838b;")
         self.stack.addWidget(empty)
 
@@ -51,6 +99,7 @@ class InstanceEditor(QWidget):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.name = QLineEdit()
         self.name.setPlaceholderText("instance name")
+        self.name.setToolTip("The instance's name (shown on the canvas and in the lists; not sent to the model)")
         self.colour = ColourButton()
         self.colour.setToolTip("Change the instance's colour")
         self.colour.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -59,14 +108,17 @@ class InstanceEditor(QWidget):
         self.prompt.setTabChangesFocus(True)
         self.prompt.setMinimumHeight(54)
         self.prompt.setMaximumHeight(84)
+        self.prompt.setToolTip("What this region shows; the same text must appear in the base prompt. "
+                               "Esc goes back to the canvas.")
+        self.strength = StrengthControl()
         self.words = QLineEdit()
         self.words.setToolTip("Words of the prompt that describe attributes (e.g. “yellow”).\n"
                               "Leave empty for the automatic split.")
         self.missing = QLabel()
         self.missing.setProperty("role", "warning")
         self.missing.setWordWrap(True)
-        self.append = QPushButton(icons.icon("append"), "Append to base prompt")
-        self.append.setToolTip("Add this instance's prompt at the end of the base prompt")
+        self.append = QPushButton(icons.icon("append"), "Append")
+        self.append.setToolTip("Append this instance's prompt to the end of the base prompt")
         missing_row = QHBoxLayout()
         missing_row.addWidget(self.missing, 1)
         missing_row.addWidget(self.append)
@@ -77,6 +129,10 @@ class InstanceEditor(QWidget):
         form.addRow("Colour", self.colour)
         form.addRow("Prompt", self.prompt)
         form.addRow("Attributes", self.words)
+        strength_label = QLabel("Strength")
+        strength_label.setToolTip(STRENGTH_TIP)
+        strength_label.setBuddy(self.strength.slider)
+        form.addRow(strength_label, self.strength)
         form.addRow(self.missing_box)
         self.stack.addWidget(form_host)
         box = QVBoxLayout(self)
@@ -84,8 +140,11 @@ class InstanceEditor(QWidget):
         box.addWidget(self.stack)
         box.addStretch(1)
 
-        for w in (self.name, self.prompt, self.words):
+        for w in (self.name, self.prompt, self.words, self.strength.slider, self.strength.box):
             typing.watch(w, document.undo_stack)
+        self.strength.slider.sliderPressed.connect(typing.new_session)  # one drag = one undo step
+        self.strength.slider.sliderReleased.connect(typing.new_session)
+        self.strength.box.valueChanged.connect(self._strength_changed)
         self.name.textEdited.connect(lambda text: self._edit("name", text.strip() or self._current().name))
         self.prompt.textChanged.connect(lambda: self._edit("prompt", self.prompt.toPlainText()))
         self.words.editingFinished.connect(self._words_done)
@@ -105,6 +164,17 @@ class InstanceEditor(QWidget):
             return
         self.document.undo_stack.push(UpdateInstance(self.document, inst.id, {field: value},
                                                      typing_session=typing.current()))
+
+    def _strength_changed(self, value: float) -> None:
+        inst = self._current()
+        if inst is None or abs(inst.strength - value) < 1e-9:
+            return
+        self.document.undo_stack.push(UpdateInstance(self.document, inst.id, {"strength": round(float(value), 4)},
+                                                     typing_session=typing.current(),
+                                                     text=f"Strength of {inst.name}"))
+
+    def focus_target(self):
+        return self.name if self._current() is not None else None
 
     def _words_done(self) -> None:
         inst = self._current()
@@ -146,6 +216,7 @@ class InstanceEditor(QWidget):
             typing.set_text_quietly(self.name, inst.name)
         typing.set_text_quietly(self.prompt, inst.prompt)
         self.colour.set_colour(inst.color)
+        self.strength.set_value(inst.strength)
         if not self.words.hasFocus():
             typing.set_text_quietly(self.words, ", ".join(inst.attribute_words or []))
         auto = automatic_attribute_words(inst.prompt)
@@ -158,7 +229,7 @@ class InstanceEditor(QWidget):
                                  else "Give this instance a prompt.")
             self.append.setEnabled(bool(inst.prompt.strip()))
             self.append.setVisible(bool(inst.prompt.strip()))
-        for w in (self.name, self.prompt, self.words, self.colour):
+        for w in (self.name, self.prompt, self.words, self.colour, self.strength):
             w.setEnabled(True)
 
 

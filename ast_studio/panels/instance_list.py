@@ -47,6 +47,11 @@ def with_text_appended(base: str, text: str) -> str:
     return f"{base}, {text}" if base else text
 
 
+def strength_badge(strength: float) -> str:
+    """How the list shows an instance's strength: "×0.5", "off" at 0."""
+    return "off" if strength == 0 else f"×{strength:.2f}".rstrip("0").rstrip(".")
+
+
 class InstanceDelegate(QStyledItemDelegate):
     def __init__(self, panel: "InstanceList") -> None:
         super().__init__(panel)
@@ -84,6 +89,19 @@ class InstanceDelegate(QStyledItemDelegate):
         rects = self.icon_rects(rect)
         text_left = swatch.right() + 10
         text_width = rects["warning"].left() - 6 - text_left
+        if inst.strength != 1.0:  # the instance's AST strength, when it is not the method's own
+            badge_font = painter.font()
+            badge_font.setPointSizeF(max(7.0, badge_font.pointSizeF() - 1))
+            badge_font.setBold(True)
+            painter.setFont(badge_font)
+            badge = strength_badge(inst.strength)
+            bw = painter.fontMetrics().horizontalAdvance(badge) + 10
+            box = QRect(rects["warning"].left() - 6 - bw, rect.top() + 6, bw, painter.fontMetrics().height() + 2)
+            painter.setPen(QPen(QColor("#f2c744" if inst.strength < 1.0 else "#6fd3a0"), 1))
+            painter.setBrush(QColor(0, 0, 0, 60))
+            painter.drawRoundedRect(box, 4, 4)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, badge)
+            text_width = box.left() - 6 - text_left
         faded = not inst.visible
         name_font = painter.font()
         name_font.setBold(True)
@@ -143,6 +161,8 @@ class InstanceDelegate(QStyledItemDelegate):
                    f"text inside the base prompt: use “Append to base prompt”.")
         else:
             tip = f"{inst.name}: {inst.prompt}" if inst.prompt else inst.name
+            if inst.strength != 1.0:
+                tip += f"\nStrength {inst.strength:.2f} (1.00 = the method as published; change it in the Instance panel)"
         QToolTip.showText(event.globalPos(), tip, view)
         return True
 
@@ -189,6 +209,8 @@ class InstanceList(QWidget):
         self.list.row_moved.connect(self.move_row)
         self.list.itemDoubleClicked.connect(
             lambda item: self.rename_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.list.setToolTip("The instances, top-most first: click to select, drag to reorder, double-click to "
+                             "rename; the eye hides, the lock protects")
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         buttons = QHBoxLayout()
@@ -253,6 +275,9 @@ class InstanceList(QWidget):
     def _refresh_missing(self) -> None:
         self.missing_ids = {i.id for i in instances_to_flag(self.document)}  # only where the method needs it
         self.list.viewport().update()
+
+    def focus_target(self):
+        return self.list
 
     def _on_event(self, event) -> None:
         if event.kind in ("instance_added", "instance_removed", "order_changed", "reset"):

@@ -82,10 +82,14 @@ class PromptsPanel(QWidget):
                                      "e.g. “a sunny beach with a yellow umbrella and a boy playing with a ball”")
         self.base.setTabChangesFocus(True)
         self.base.setMinimumHeight(64)
+        self.base.setToolTip("The whole scene. Each instance's prompt and the background prompt must appear in it "
+                             "(highlighted in their colours). Esc goes back to the canvas.")
         self.highlighter = BasePromptHighlighter(document, self.base.document())
         self.background = QPlainTextEdit()
         self.background.setPlaceholderText("What fills the rest of the canvas, e.g. “a sunny beach”")
         self.background.setTabChangesFocus(True)
+        self.background.setToolTip("What fills the canvas where no instance is; its text must appear in the base "
+                                   "prompt too")
         self.background.setMaximumHeight(52)
         self.background.setMinimumHeight(34)
         self.missing = QLabel()
@@ -125,6 +129,9 @@ class PromptsPanel(QWidget):
         self.layout_model.events.connect(self._on_event)
         document.settings_changed.connect(self._on_settings_changed)
         self.refresh()
+
+    def focus_target(self):
+        return self.base
 
     def _base_edited(self) -> None:
         text = self.base.toPlainText()

@@ -1,15 +1,18 @@
-"""The schedule panel: where (layer) and when (step) each AST modulation acts.
+"""The schedule panel, the schedule's expert view: where (layer) and when (step) each AST
+modulation acts. In the studio it is the Schedule page beside the canvas; its simple view, in
+an artist's words, is the Generate panel's AST controls (:mod:`.simple_view`).
 
-Top to bottom: preset + reset, the weight ``w`` of each kind, the selected kind's step
-curve (keyframes, numeric entry, the preset's power-curve parameters), the layer bands,
-and the steps x layers heatmap of the selected kind's effective coefficient. Every edit is
-one undo step on the document's stack and lands in ``document.schedule`` (saved with the
-project, read by the next generation).
+Preset + reset, the weight ``w`` of each kind, the selected kind's step curve (keyframes,
+numeric entry, the preset's power-curve parameters), then the layer bands and the steps x
+layers heatmap of the selected kind's effective coefficient: one column in a narrow dock, two
+side by side when there is room. Every edit is one undo step on the document's stack and
+lands in ``document.schedule`` (saved with the project, read by the next generation).
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QComboBox,
     QDockWidget,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -39,6 +43,10 @@ from .band_editor import BandEditor
 from .binding import ScheduleBinding
 from .curve_editor import CurveEditor
 from .heatmap import Heatmap
+from .simple_view import SIMPLE_NAMES
+
+#: at least this wide, the panel puts the bands and the heatmap beside the curve
+TWO_COLUMNS_WIDTH = 700
 
 LANES = [("i2i", "I2I", palette.KIND_COLOURS["i2i"]),
          ("t2t", "T2T", palette.KIND_COLOURS["t2t"])] + [
@@ -93,9 +101,17 @@ class SchedulePanel(QWidget):
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
-        col = QVBoxLayout(body)
-        col.setContentsMargins(8, 6, 8, 8)
-        col.setSpacing(4)
+        self.columns = QBoxLayout(QBoxLayout.Direction.TopToBottom, body)
+        self.columns.setContentsMargins(8, 6, 8, 8)
+        self.columns.setSpacing(12)
+        left, right = QWidget(), QWidget()
+        self.columns.addWidget(left, 1)
+        self.columns.addWidget(right, 1)
+        col = QVBoxLayout(left)
+        right_col = QVBoxLayout(right)
+        for c in (col, right_col):
+            c.setContentsMargins(0, 0, 0, 0)
+            c.setSpacing(4)
 
         # preset
         row = QHBoxLayout()
@@ -132,7 +148,8 @@ class SchedulePanel(QWidget):
             button = QToolButton()
             button.setText(palette.KIND_LABELS[kind])
             button.setCheckable(True)
-            button.setToolTip(palette.KIND_TITLES[kind] + " (show its curve and heatmap)")
+            button.setToolTip(palette.KIND_TITLES[kind] + f" (show its curve and heatmap). Its weight is "
+                              f"\u201c{SIMPLE_NAMES[kind]}\u201d in the Generate panel's AST controls.")
             colour = palette.KIND_COLOURS[kind].name()
             button.setStyleSheet(
                 f"QToolButton {{ color: {colour}; font-weight: 600; padding: 3px 10px; }}"
@@ -141,14 +158,18 @@ class SchedulePanel(QWidget):
             self.kind_group.addButton(button)
             self.kind_buttons[kind] = button
             grid.addWidget(button, 0, c)
-            spin = _spin(0.0, 50.0, 0.1, 2, f"w for {palette.KIND_LABELS[kind]}: "
-                                           "coefficient = w × strength on the layers it acts on")
+            spin = _spin(0.0, 50.0, 0.1, 2, f"w for {palette.KIND_LABELS[kind]} (\u201c{SIMPLE_NAMES[kind]}\u201d "
+                                           "in the AST controls): coefficient = w × strength on the layers it "
+                                           "acts on")
             spin.setPrefix("w ")
             spin.setMinimumWidth(60)
             spin.valueChanged.connect(lambda v, k=kind: self._set_weight(k, v))
             self.weight_spins[kind] = spin
             grid.addWidget(spin, 1, c)
         col.addLayout(grid)
+        col.addWidget(_hint("The same weights as the Generate panel's AST controls: "
+                            + ", ".join(f"{palette.KIND_LABELS[k]} = {SIMPLE_NAMES[k]}" for k in ("i2t", "t2t", "i2i"))
+                            + "."))
 
         # curve
         self.curve_heading = _heading("Step curve")
@@ -161,7 +182,7 @@ class SchedulePanel(QWidget):
         self.curve.points_nudged.connect(self._nudge_points)
         self.curve.drag_cancelled.connect(self.binding.cancel)
         self.curve.selection_changed.connect(lambda _i: self._show_keyframe())
-        col.addWidget(self.curve)
+        col.addWidget(self.curve, 1)  # the curve and the heatmap take the room a big window gives
         row = QHBoxLayout()
         self.key_step = _spin(1.0, 1000.0, 1.0, 1, "Step of the selected keyframe")
         self.key_step.setPrefix("step ")
@@ -204,7 +225,9 @@ class SchedulePanel(QWidget):
         col.addWidget(_hint("Double-click: add keyframe · drag: move (Shift: between steps) · "
                             "right-click or Delete: remove · arrow keys: nudge"))
 
+
         # bands
+        col = right_col
         col.addWidget(_heading("Layer bands"))
         col.addWidget(_hint("Which maps act on which transformer layers."))
         self.bands = BandEditor()
@@ -218,12 +241,24 @@ class SchedulePanel(QWidget):
         col.addWidget(self.heatmap_heading)
         self.heatmap = Heatmap()
         self.heatmap.hovered.connect(self._show_hover)
-        col.addWidget(self.heatmap)
+        col.addWidget(self.heatmap, 1)
         self.readout = _hint("Hover the map to read a value.")
         col.addWidget(self.readout)
         self.context_label = _hint("")
         col.addWidget(self.context_label)
-        col.addStretch(1)
+        for editor in (self.curve, self.heatmap):
+            editor.setSizePolicy(editor.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Expanding)
+            editor.setMaximumHeight(520)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        wide = self.width() >= TWO_COLUMNS_WIDTH
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self.columns.direction() != direction:
+            self.columns.setDirection(direction)
+
+    def focus_target(self) -> QWidget:
+        return self.kind_buttons[self.kind]
 
     # ------------------------------------------------------------------ view state
     def set_kind(self, kind: str) -> None:
@@ -414,14 +449,13 @@ def make_schedule_dock(document, parent: QWidget | None = None) -> QDockWidget:
     return dock
 
 
-def install_schedule_panel(window, tabify_with: QDockWidget | None = None) -> QDockWidget:
-    """Add the schedule dock to the studio's main window (``window.document`` is the Document),
-    on the right, optionally as a tab next to ``tabify_with`` (e.g. the Generate dock)."""
-    dock = make_schedule_dock(window.document, window)
-    if hasattr(window, "add_panel"):
-        window.add_panel(dock, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with)
-    else:
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        if tabify_with is not None:
-            window.tabifyDockWidget(tabify_with, dock)
-    return dock
+def install_schedule_panel(window) -> SchedulePanel:
+    """Add the schedule panel to the studio's main window as the workspace's "Schedule" page,
+    beside the canvas (room for the curves, bands and heatmap on any screen); sets
+    ``window.schedule_panel``."""
+    panel = SchedulePanel(window.document, window.workspace)
+    panel.setObjectName("schedule-panel")
+    window.workspace.add_page(panel, "Schedule", "The schedule's expert view: step curves, layer bands and the "
+                                                 "heatmap of every coefficient (Alt+2)")
+    window.schedule_panel = panel
+    return panel

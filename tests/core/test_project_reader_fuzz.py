@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import ast_core.project.reader as reader
-from ast_core.project import ProjectFileError, load_project, read_thumbnail, save_project
+from ast_core.project import FORMAT_VERSION, ProjectFileError, load_project, read_thumbnail, save_project
 
 from astproj_samples import as_json, members_of, png_bytes, png_claiming, sample_project, sha, write_zip
 
@@ -142,7 +142,7 @@ def test_wrong_or_missing_layout_fields(good, case):
 
 
 BAD_MANIFEST_EDITS = {
-    "future version": (lambda m: m.update(format_version=2), "newer AST Studio"),
+    "future version": (lambda m: m.update(format_version=FORMAT_VERSION + 1), "newer AST Studio"),
     "version zero": (lambda m: m.update(format_version=0), "unknown project format 0"),
     "version text": (lambda m: m.update(format_version="1"), "format_version: must be a number"),
     "no version": (lambda m: m.pop("format_version"), "format_version: missing"),

@@ -212,21 +212,22 @@ def test_archive_uses_no_pickle_and_only_json_and_png(tmp_path):
 
 
 def test_migrations_table_upgrades_older_files(tmp_path, monkeypatch):
-    """A file of format N is upgraded by MIGRATIONS[N] before validation (simulated format 2)."""
+    """A file of format N is upgraded by MIGRATIONS[N] before validation (simulated format N + 1)."""
     import ast_core.project.migrations as migrations
 
-    path = tmp_path / "v1.astproj"
+    path = tmp_path / "current.astproj"
     save_project(Project(sample_layout()), path)
+    now = FORMAT_VERSION
 
-    def v1_to_v2(parts):
+    def upgrade(parts):
         parts["layout"]["base_prompt"] = parts["layout"]["base_prompt"].upper()
         return parts
 
-    monkeypatch.setattr(migrations, "FORMAT_VERSION", 2)
-    monkeypatch.setitem(migrations.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr(migrations, "FORMAT_VERSION", now + 1)
+    monkeypatch.setitem(migrations.MIGRATIONS, now, upgrade)
     assert load_project(path).layout.base_prompt == sample_layout().base_prompt.upper()
-    monkeypatch.delitem(migrations.MIGRATIONS, 1)
-    with pytest.raises(ProjectFileError, match="no upgrade from project format 1 to 2"):
+    monkeypatch.delitem(migrations.MIGRATIONS, now)
+    with pytest.raises(ProjectFileError, match=f"no upgrade from project format {now} to {now + 1}"):
         load_project(path)
 
 

@@ -11,8 +11,11 @@ from ast_core.schedule import LayerPlan
 
 
 def dense_reference(q, k, v, inputs: ModulationInputs, plan: LayerPlan, strength: dict,
-                    sizereg_image: float, sizereg_text: float, mask=None) -> torch.Tensor:
-    """The method page written out densely in float64: P, M, P*exp(c(M-P)), renormalise."""
+                    sizereg_image: float, sizereg_text: float, mask=None, row_scale=None) -> torch.Tensor:
+    """The method page written out densely in float64: P, M, P*exp(c(M-P)), renormalise.
+
+    ``row_scale`` (optional, ``[N]`` in the joint order, text first): a multiplier on every
+    entry of ``c`` in row ``i`` (per-instance strength, written out by the caller)."""
     q, k, v = q.double(), k.double(), v.double()
     B, N, H, D = q.shape
     T = inputs.text_len
@@ -60,6 +63,9 @@ def dense_reference(q, k, v, inputs: ModulationInputs, plan: LayerPlan, strength
     if plan.i2i:
         M[T:, T:] = m_ii
         C[T:, T:] = (factors[plan.i2i_row_factor] * strength["i2i"])[:, None]
+
+    if row_scale is not None:
+        C = C * torch.as_tensor(row_scale, dtype=torch.float64)[:, None]
 
     S = torch.einsum("bnhd,bmhd->bhnm", q, k) / math.sqrt(D)
     if mask is not None:

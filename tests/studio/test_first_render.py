@@ -89,7 +89,7 @@ def check_render(window, render, controller, expected_steps: int) -> None:
     assert ui.panel.progress.format() == "Done" and ui.panel.progress.maximum() == expected_steps
     assert "None" not in history.info.text() + ui.preview.caption.text()
     # the Schedule panel drew exactly what the engine used for this render
-    panel = window.schedule_dock.widget()
+    panel = window.schedule_panel
     assert panel.binding.steps == expected_steps
     for kind in KINDS:
         panel.set_kind(kind)

@@ -341,7 +341,7 @@ def test_history_survives_save_and_reopen(qtbot, studio, tmp_path):
     studio.panel.steps.setValue(2)
     first = run_to_end(qtbot, studio, click=False)
     studio.panel.seed.setValue(5)
-    studio.panel.w_i2t.setValue(2.0)
+    studio.panel.simple_schedule.weights["i2t"].box.setValue(2.0)
     run_to_end(qtbot, studio, click=False)
     assert isinstance(first, ev.Finished) and len(doc.renders) == 2
     path = tmp_path / "animals.astproj"

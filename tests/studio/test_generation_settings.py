@@ -1,4 +1,5 @@
-"""Generation settings in the project, the Generate panel's controls, and the AST quick controls."""
+"""Generation settings in the project, the Generate panel's controls, and its AST controls (the schedule's
+simple view)."""
 from __future__ import annotations
 
 import logging
@@ -80,7 +81,7 @@ def test_panel_edits_are_undoable_and_merge(panel):
     panel.seed_mode.setCurrentIndex(panel.seed_mode.findData("random"))
     assert not panel.seed.isEnabled()
     panel.method.setCurrentIndex(panel.method.findData("none"))
-    assert not panel.quick.isEnabled()  # no AST: its weights do not apply
+    assert not panel.ast_controls.isEnabled()  # no AST: its weights do not apply
     assert doc.is_modified
     doc.undo_stack.undo()
     doc.undo_stack.undo()
@@ -104,54 +105,54 @@ def test_panel_follows_a_loaded_project(panel):
                      settings={"generation": RenderSettings(steps=9, seed=41, method="none").to_dict()},
                      schedule=sched.to_dict()), None)
     assert (panel.steps.value(), panel.seed.value(), panel.method.currentData()) == (9, 41, "none")
-    assert panel.w_i2t.value() == 7.25
+    assert panel.simple_schedule.weights["i2t"].box.value() == 7.25
     assert panel.size_label.text().startswith("512 × 320")
 
 
-def test_quick_controls_edit_the_project_schedule_with_undo(panel):
+def test_ast_controls_edit_the_project_schedule_with_undo(panel):
     doc = panel._test_document
     assert doc.schedule is None  # the default preset until something is changed
-    panel.w_i2t.setValue(6.0)
-    panel.w_t2t.setValue(2.0)
-    panel.decay.setValue(1.5)
-    panel.modulated_steps.setValue(10)
+    panel.simple_schedule.weights["i2t"].box.setValue(6.0)
+    panel.simple_schedule.weights["t2t"].box.setValue(2.0)
+    panel.simple_schedule.decay.setValue(1.5)
+    panel.simple_schedule.steps.setValue(3)  # of tiny-flux's 4: the box reaches the steps that run
     s = doc.schedule
     assert (s.weight("i2t"), s.weight("t2t"), s.weight("i2i")) == (6.0, 2.0, 3.5)
-    assert all(s.curve(k).decay == 1.5 and s.curve(k).modulated_steps == 10 for k in ("i2t", "t2t", "i2i"))
+    assert all(s.curve(k).decay == 1.5 and s.curve(k).modulated_steps == 3 for k in ("i2t", "t2t", "i2i"))
     assert doc.undo_stack.count() == 4
     doc.undo_stack.undo()
     doc.undo_stack.undo()
     s = doc.schedule
-    assert s.curve("i2t").decay == 3.0 and panel.decay.value() == 3.0
+    assert s.curve("i2t").decay == 3.0 and panel.simple_schedule.decay.value() == 3.0
     while doc.undo_stack.canUndo():
         doc.undo_stack.undo()
-    assert doc.schedule is None and panel.w_i2t.value() == 5.0
+    assert doc.schedule is None and panel.simple_schedule.weights["i2t"].box.value() == 5.0
 
 
-def test_quick_controls_leave_custom_keyframe_curves_alone(panel):
+def test_ast_controls_leave_custom_keyframe_curves_alone(panel):
     doc = panel._test_document
     sched = preset_schedule(AST_PAPER_FLUX)
     custom = KeyframeCurve(((0.0, 1.0), (1.0, 0.0)))
     for kind in ("i2t", "t2t", "i2i"):
         sched.set_curve(kind, custom)
     doc.set_schedule(sched)
-    assert not panel.decay.isEnabled() and not panel.modulated_steps.isEnabled()
-    assert "Schedule panel" in panel.quick_note.text()
-    assert panel.w_i2i.isEnabled()
-    panel.w_i2i.setValue(1.0)
+    assert not panel.simple_schedule.decay.isEnabled() and not panel.simple_schedule.steps.isEnabled()
+    assert "Schedule page" in panel.simple_schedule.note.text()
+    assert panel.simple_schedule.weights["i2i"].box.isEnabled()
+    panel.simple_schedule.weights["i2i"].box.setValue(1.0)
     s = doc.schedule
     assert s.weight("i2i") == 1.0 and s.curve("i2t") == custom
 
 
-def test_schedule_panel_and_quick_controls_share_one_schedule(qtbot, panel):
+def test_schedule_page_and_ast_controls_share_one_schedule(qtbot, panel):
     from ast_studio.schedule.binding import ScheduleBinding
 
     doc = panel._test_document
     binding = ScheduleBinding(doc)
-    panel.w_t2t.setValue(4.5)
+    panel.simple_schedule.weights["t2t"].box.setValue(4.5)
     assert binding.schedule.weight("t2t") == 4.5
     binding.edit("Set weight", lambda s: s.set_weight("i2i", 0.5))
-    assert panel.w_i2i.value() == 0.5
+    assert panel.simple_schedule.weights["i2i"].box.value() == 0.5
 
 
 def test_numbers_typed_into_the_panels_are_kept_as_typed(qtbot, panel):
@@ -172,22 +173,22 @@ def test_numbers_typed_into_the_panels_are_kept_as_typed(qtbot, panel):
         QTest.keyClicks(box.lineEdit(), text)
         QTest.keyClick(box.lineEdit(), Qt.Key.Key_Return)
 
-    for box, text in ((panel.w_t2t, "4.25"), (panel.w_i2t, "6.75"), (panel.w_i2i, "0.05"), (panel.decay, "2.5"),
-                      (panel.modulated_steps, "15"), (panel.guidance, "4.5"), (panel.seed, "123456"),
+    for box, text in ((panel.simple_schedule.weights["t2t"].box, "4.25"), (panel.simple_schedule.weights["i2t"].box, "6.75"), (panel.simple_schedule.weights["i2i"].box, "0.05"), (panel.simple_schedule.decay, "2.5"),
+                      (panel.simple_schedule.steps, "3"), (panel.guidance, "4.5"), (panel.seed, "123456"),
                       (panel.steps, "12")):
         type_into(box, text)
         assert box.value() == float(text), (box, box.text())
     s = doc.schedule
     assert (s.weight("t2t"), s.weight("i2t"), s.weight("i2i")) == (4.25, 6.75, 0.05)
-    assert s.curve("i2t").decay == 2.5 and s.curve("i2t").modulated_steps == 15
+    assert s.curve("i2t").decay == 2.5 and s.curve("i2t").modulated_steps == 3
     r = doc.settings.generation
     assert (r.guidance, r.seed, r.steps) == (4.5, 123456, 12)
-    type_into(panel.w_t2t, "3.125")  # two decimals: the third digit cannot be typed
-    assert panel.w_t2t.value() == 3.12 and doc.schedule.weight("t2t") == 3.12
+    type_into(panel.simple_schedule.weights["t2t"].box, "3.125")  # two decimals: the third digit cannot be typed
+    assert panel.simple_schedule.weights["t2t"].box.value() == 3.12 and doc.schedule.weight("t2t") == 3.12
 
     schedule_panel = SchedulePanel(doc)
     qtbot.addWidget(schedule_panel)
     schedule_panel.show()
     qtbot.waitExposed(schedule_panel)
     type_into(schedule_panel.weight_spins["i2t"], "4.25")
-    assert doc.schedule.weight("i2t") == 4.25 and panel.w_i2t.value() == 4.25
+    assert doc.schedule.weight("i2t") == 4.25 and panel.simple_schedule.weights["i2t"].box.value() == 4.25

@@ -53,7 +53,7 @@ def choose(combo, key) -> None:
 
 def test_regional_shows_its_parameters_built_from_the_registry(qtbot, panel):
     doc, box = panel._test_document, panel.method_parameters
-    assert not box.editors and "Schedule panel" in box.note.text() and not box.note.isHidden()  # AST
+    assert not box.editors and "Schedule page" in box.note.text() and not box.note.isHidden()  # AST
     choose(panel.method, "regional")
     regional = method("regional")
     assert list(box.editors) == [p.name for p in regional.parameters] and box.note.isHidden()
@@ -97,7 +97,7 @@ def test_nothing_about_a_method_is_hard_coded_in_the_box(panel):
         choose(panel.method, name)
         box = panel.method_parameters
         assert list(box.editors) == [p.name for p in control.parameters]
-        assert panel.quick.isEnabled() == control.uses_schedule
+        assert panel.ast_controls.isEnabled() == control.uses_schedule
 
 
 def _prompt_panels(qtbot, doc):

@@ -394,17 +394,16 @@ def test_the_configured_models_layers_are_shown(panel):
     assert panel.binding.layer_runs() == [("double", 0, 19), ("single", 19, 57)]
 
 
-def test_the_dock_in_the_main_window_edits_the_windows_document(qtbot, tmp_path):
+def test_the_schedule_page_in_the_main_window_edits_the_windows_document(qtbot, tmp_path):
     from ast_core.project import load_project, save_project
     from ast_studio.main_window import MainWindow
     from ast_studio.schedule import install_schedule_panel
 
     window = MainWindow(recovery_folder=tmp_path / "recovery")
     qtbot.addWidget(window)
-    dock = install_schedule_panel(window)
-    assert dock.objectName() == "schedule_dock"
-    assert dock.toggleViewAction() in window.panels_menu.actions()
-    panel = dock.widget()
+    panel = install_schedule_panel(window)
+    assert window.schedule_panel is panel and window.workspace.indexOf(panel) == 1
+    assert window.workspace.tabText(1) == "Schedule"
     doc = window.document
     panel.weight_spins["i2i"].setValue(2.5)
     assert doc.is_modified and doc.schedule.weight("i2i") == 2.5
