@@ -193,7 +193,6 @@ class _Edges:
         First a sweep over the edges' x and y extents (sorting only): pairs of boxes that
         overlap also overlap in x and in y, so the smaller of the two counts bounds them.
         That settles drawn shapes; only when it does not are the pairs listed exactly."""
-        n = len(self.starts)
         lo, hi = np.minimum(self.starts, self.ends), np.maximum(self.starts, self.ends)
         bound = min(_overlapping_intervals(lo[:, 0], hi[:, 0]), _overlapping_intervals(lo[:, 1], hi[:, 1]))
         if bound <= limit:

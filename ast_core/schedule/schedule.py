@@ -12,7 +12,6 @@ stores the old value and sets it back.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 

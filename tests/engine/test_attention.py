@@ -1,7 +1,6 @@
 """AST attention: kernel and FLUX processors against a dense float64 form of the formula."""
 from __future__ import annotations
 
-import math
 
 import pytest
 import torch

@@ -419,7 +419,7 @@ def test_inject_zero_is_none_bit_for_bit_and_ratio_one_within_rounding(model_nam
 
     none = render("none", "none")
     zero = render("zero", "regional", inject_steps=0)
-    one = render("one", "regional", base_ratio=1.0)
+    render("one", "regional", base_ratio=1.0)
     default = render("default", "regional")
     assert np.array_equal(np.asarray(zero.images[0]), np.asarray(none.images[0]))
     assert torch.equal(latents["zero"], latents["none"])

@@ -5,7 +5,6 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
 from ast_studio import theme

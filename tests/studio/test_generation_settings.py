@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
 
 from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
-from ast_core.schedule import KeyframeCurve, Schedule, preset_schedule
+from ast_core.schedule import KeyframeCurve, preset_schedule
 from ast_studio.document import Document
 from ast_core.project import ProjectSettings
 from ast_core.project.settings import RenderSettings

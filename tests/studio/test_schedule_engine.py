@@ -2,7 +2,6 @@
 generation builds: its prepared [steps, layers] coefficients and per-layer row groups."""
 from __future__ import annotations
 
-import types
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from ast_core.models.flux import AST_PAPER as AST_PAPER_FLUX
-from ast_core.schedule import Schedule, preset_schedule
+from ast_core.schedule import preset_schedule
 from ast_studio.document import Document
 from ast_studio.schedule import SchedulePanel
 
