@@ -10,6 +10,7 @@ import numpy as np
 
 from ..document import Layout
 from ..masks import fill
+from ..methods import method as control_method
 from ..project import ProjectFileError, load_project
 from .errors import CommandError
 
@@ -36,11 +37,14 @@ def exclusive_areas(layout: Layout) -> tuple[dict[str, int], int]:
     return areas, int(covered.size - np.count_nonzero(covered))
 
 
-def summary(layout: Layout) -> dict[str, Any]:
-    """Areas (exclusive by z-order, in canvas pixels) and warnings of a layout."""
+def summary(layout: Layout, method_name: str = "ast") -> dict[str, Any]:
+    """Areas (exclusive by z-order, in canvas pixels) and warnings of a layout rendered with
+    control method ``method_name`` (text missing from the base prompt is flagged only where the
+    method needs it there, as the studio's prompt editors do)."""
     areas, bg = exclusive_areas(layout)
     total = layout.width * layout.height
-    missing = {i.id for i in layout.instances_missing_from_base_prompt()}
+    needs_text = control_method(method_name).needs_text_in_base_prompt
+    missing = {i.id for i in layout.instances_missing_from_base_prompt()} if needs_text else set()
     instances, warnings = [], []
     for z, inst in enumerate(layout.instances):
         px = areas.get(inst.id)
@@ -57,6 +61,8 @@ def summary(layout: Layout) -> dict[str, Any]:
             warnings.append(f"instance {inst.name!r} has no prompt")
         elif inst.id in missing:
             warnings.append(f"instance {inst.name!r}: its prompt {inst.prompt!r} is not in the base prompt")
+    if needs_text and layout.background_missing_from_base_prompt():
+        warnings.append(f"the background prompt {layout.background_prompt!r} is not in the base prompt")
     if not layout.base_prompt.strip():
         warnings.append("the base prompt is empty")
     return {
@@ -77,7 +83,9 @@ def cmd_info(args) -> int:
         project = load_project(args.project)
     except ProjectFileError as e:
         raise CommandError(str(e)) from None
-    s = summary(project.layout)
+    method_name = project.settings.generation.method
+    s = summary(project.layout, method_name)
+    s["method"] = method_name
     s["warnings"] += [f"settings: {w}" for w in project.settings.warnings]
     if project.schedule_problem:
         s["warnings"].append(f"schedule: cannot be read ({project.schedule_problem}); kept as it is")
@@ -88,6 +96,7 @@ def cmd_info(args) -> int:
     n = len(s["instances"])
     print(f"{_shown(str(args.project))}: {s['width']}x{s['height']}, {n} instance{'s' * (n != 1)}, "
           f"{len(project.renders)} render{'s' * (len(project.renders) != 1)}")
+    print(f"method:      {control_method(method_name).label}")
     print(f"base prompt: {_shown(s['base_prompt'])}")
     bg = s["background"]
     print(f"background:  {bg['prompt']!r}  {bg['area_px']} px ({bg['area_percent']:.1f}%)")

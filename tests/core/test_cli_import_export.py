@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ast_core import cli
-from ast_core.project import load_project
+from ast_core.project import load_project, save_project
 
 from astproj_samples import sha
 
@@ -65,6 +65,14 @@ def test_info_warns_about_missing_text_and_empty_instances(tmp_path, capsys):
     assert code == 0 and "warning" in err and "--append-to-base" in err
     code, out, _ = run(capsys, "info", out_path)
     assert "'a dog' is not in the base prompt" in out and "'a cat' is not" not in out
+    assert "background prompt 'a room' is not in the base prompt" in out and "method:      AST" in out
+    # regional prompting uses each prompt on its own: nothing to flag (as in the studio)
+    project = load_project(out_path)
+    project.settings.set_generation(project.settings.generation.with_changes(method="regional"))
+    save_project(project, out_path)
+    code, out, _ = run(capsys, "info", out_path, "--json")
+    info = json.loads(out)
+    assert info["method"] == "regional" and not any("base prompt" in w for w in info["warnings"])
     code, _, _ = run(capsys, "import-boxes", tmp_path / "b.json", "-o", out_path, "--append-to-base", "--force")
     assert code == 0 and load_project(out_path).layout.base_prompt == "a cat. a dog."
 
