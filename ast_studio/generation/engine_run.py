@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ast_core.out_of_memory import is_out_of_memory  # torch imported only when called
+from ast_core.out_of_memory import free_memory, is_out_of_memory  # noqa: F401 (worker.py calls engine_run.free_memory); torch imported only when called
 
 from . import events as ev
 from .model_settings import ModelSettings
