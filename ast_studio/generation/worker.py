@@ -97,9 +97,13 @@ class GenerationWorker(QObject):
                 finished = _finished(done, job, t0) if done is not None and done.images else None
                 self.event.emit(ev.Cancelled(int(getattr(exc, "step", steps_done)), job.id, finished))
                 return
-            if engine_run.is_out_of_memory(exc):
-                self._drop_model()
-                engine_run.free_memory()
+            # whatever happens below, the job must end with an event (or the studio stays busy)
+            try:
+                if engine_run.is_out_of_memory(exc):
+                    self._drop_model()
+                    engine_run.free_memory()
+            except Exception:  # noqa: BLE001
+                log.exception("freeing memory after an out-of-memory error failed")
             try:
                 error = engine_run.describe_error(exc, job)
             except Exception:  # noqa: BLE001

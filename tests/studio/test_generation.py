@@ -247,6 +247,30 @@ def test_out_of_memory_is_reported_and_the_gui_recovers(qtbot, studio, monkeypat
     assert not studio.panel.messages.isVisible()
 
 
+def test_a_failure_while_cleaning_up_after_an_error_still_ends_the_job(qtbot, studio, monkeypatch):
+    """The worker's own error handling failing (here: freeing memory after an OOM) must not leave
+    the studio busy for ever: the job still ends with an Error event."""
+    import torch
+
+    import ast_core.generate as engine
+    from ast_studio.generation import engine_run
+
+    real = engine.generate
+
+    def out_of_memory(layout, schedule, settings, model, on_step=None, cancel=None, on_stage=None):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    def broken_free_memory():
+        raise RuntimeError("the driver is gone")
+
+    monkeypatch.setattr(engine, "generate", out_of_memory)
+    monkeypatch.setattr(engine_run, "free_memory", broken_free_memory)
+    last = run_to_end(qtbot, studio)
+    assert isinstance(last, ev.Error) and last.kind == ev.OUT_OF_MEMORY and not studio.runner.busy
+    monkeypatch.setattr(engine, "generate", real)
+    assert isinstance(run_to_end(qtbot, studio), ev.Finished)
+
+
 def shows_whole_text(label) -> bool:
     """The label is wide and tall enough for its (word-wrapped) text: nothing is cut off."""
     from PySide6.QtCore import QRect
