@@ -163,7 +163,8 @@ def cmd_render(args) -> int:
     try:
         settings = GenerationSettings(**values).validate()
         schedule = project.schedule
-    except (SettingsError, ValueError) as e:
+        method(settings.method).check_prompts(project.layout)  # before a model loads for a minute
+    except (SettingsError, ValueError) as e:  # PromptError is a ValueError
         raise CommandError(f"{args.project}: {e}") from None
     paths = output_paths(out, settings.num_images)
     for path in paths:

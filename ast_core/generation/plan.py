@@ -70,13 +70,18 @@ class GenerationPlan:
         ]
 
 
+def instances_taking_part(layout: Layout) -> list:
+    """The instances a render uses: visible, with an area (hidden and empty ones sit it out)."""
+    return [i for i in layout.visible_instances() if not i.is_empty and i.area > 0]
+
+
 def plan_generation(layout: Layout, width: int, height: int, pixels_per_token: int = 16, *,
                     pipe=None, text_layout=None, method_label: str = "AST") -> GenerationPlan:
     """Masks on the token grid and (with a ``pipe`` and its ``text_layout``) the text spans in
     every part of the text block; without them the text is skipped."""
     with_text = pipe is not None and text_layout is not None
     grid = token_grid(width, height, pixels_per_token)
-    taking_part = [i for i in layout.visible_instances() if not i.is_empty and i.area > 0]
+    taking_part = instances_taking_part(layout)
     if not taking_part:
         note = f"no visible instance has an area: rendered the base prompt plainly, without {method_label}"
         return GenerationPlan(width, height, grid, [], None, None, [note] if with_text else [])

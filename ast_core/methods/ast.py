@@ -8,6 +8,7 @@ architecture adapter. A layout with nothing to modulate renders plainly, with a 
 """
 from __future__ import annotations
 
+from ..prompts.spans import NO_PROMPT
 from .base import ControlMethod, MethodRun
 
 
@@ -43,6 +44,7 @@ class ASTMethod(ControlMethod):
                    "as the schedule says. Every instance's text must occur in the base prompt.")
     uses_schedule = True
     needs_text_in_base_prompt = True
+    missing_prompt = NO_PROMPT
 
     def start(self, model, layout, settings, plan, timesteps, *, schedule=None, parameters=None) -> MethodRun:
         arch, pipe = model.architecture, model.pipeline

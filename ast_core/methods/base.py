@@ -103,6 +103,9 @@ class ControlMethod(ABC):
     #: what the prompt editors say about the prompts under this method when the text need not be
     #: in the base prompt (a neutral note in the user's words; "" says nothing)
     prompts_note: str = ""
+    #: what an instance that takes part without a prompt is told ("" = the method reads no
+    #: instance prompts); ``{name}`` is the instance's name
+    missing_prompt: str = ""
 
     def default_parameters(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters}
@@ -115,6 +118,22 @@ class ControlMethod(ABC):
         if unknown:
             raise MethodParameterError(f"{self.name}: unknown parameter(s) {', '.join(unknown)}")
         return {name: p.check(values.get(name, p.default), self.name) for name, p in known.items()}
+
+    def check_prompts(self, layout) -> None:
+        """Raise PromptError for the prompt problems found without a model: an instance taking
+        part with no prompt, an empty base prompt where the instances' text must be inside it.
+        Run before a model loads (a real one takes a minute), and again by the method itself."""
+        from ..generation.plan import instances_taking_part
+        from ..prompts.spans import EMPTY_BASE_PROMPT, PromptError
+
+        taking_part = instances_taking_part(layout)
+        if not taking_part or not self.missing_prompt:
+            return
+        if self.needs_text_in_base_prompt and not layout.base_prompt.strip():
+            raise PromptError(EMPTY_BASE_PROMPT)
+        for inst in taking_part:
+            if not inst.prompt.strip():
+                raise PromptError(self.missing_prompt.format(name=inst.name))
 
     def needs_text(self) -> bool:
         """Whether planning needs the prompts' token spans (the text layout)."""

@@ -20,6 +20,8 @@ from typing import Any
 
 from .base import ControlMethod, MethodRun, Parameter
 
+MISSING_PROMPT = "instance '{name}' has no prompt: regional prompting needs one for every instance"
+
 
 @dataclass
 class Region:
@@ -49,7 +51,7 @@ def regions_of(layout, plan) -> tuple[list[Region], list[str]]:
     raw = plan.masks.raw >= 0.5 if plan.masks.soft else plan.masks.raw
     for inst, mask in zip(plan.instances, raw):
         if not inst.prompt.strip():
-            raise PromptError(f"instance '{inst.name}' has no prompt: regional prompting needs one for every instance")
+            raise PromptError(MISSING_PROMPT.format(name=inst.name))
         if not mask.any():
             warnings.append(f"instance '{inst.name}' covers no token of the {plan.width}x{plan.height} image "
                             "(too small): regional prompting leaves it out")
@@ -90,6 +92,7 @@ class RegionalMethod(ControlMethod):
                        "steps: 0 = the regions alone, 1 = the base prompt alone. The public examples use 0.1-0.3."),
     )
     needs_text_in_base_prompt = False
+    missing_prompt = MISSING_PROMPT
     prompts_note = "Each region's prompt is used on its own; the base prompt drives the base pass."
 
     def start(self, model, layout, settings, plan, timesteps, *, schedule=None, parameters=None) -> MethodRun:

@@ -29,6 +29,11 @@ from .attributes import split_attributes, words
 BACKGROUND = "background"
 
 
+#: an instance with no prompt, under a method that needs its text in the base prompt
+NO_PROMPT = "instance '{name}' has no prompt: describe it, and put that text in the base prompt"
+EMPTY_BASE_PROMPT = "the base prompt is empty: describe the whole scene, including every instance's text"
+
+
 class PromptError(ValueError):
     """A prompt the method cannot use; the message names the segment and the fix."""
 
@@ -178,7 +183,7 @@ def analyse_prompts(
     """Spans and attribute tokens of the background and each instance (``Instance`` objects) in the base prompt."""
     backend = plain_backend(tokenizer)
     if not base_prompt.strip():
-        raise PromptError("the base prompt is empty: describe the whole scene, including every instance's text")
+        raise PromptError(EMPTY_BASE_PROMPT)
     enc = backend.encode(base_prompt, add_special_tokens=False)
     ids, offsets, toks = list(enc.ids), list(enc.offsets), list(enc.tokens)
     eos_id = tokenizer.eos_token_id
@@ -190,7 +195,7 @@ def analyse_prompts(
     wanted = [(BACKGROUND, None, background_prompt, None)]
     for inst in instances:
         if not inst.prompt.strip():
-            raise PromptError(f"instance '{inst.name}' has no prompt: describe it, and put that text in the base prompt")
+            raise PromptError(NO_PROMPT.format(name=inst.name))
         wanted.append((inst.name, inst.id, inst.prompt, inst.attribute_words))
 
     for name, inst_id, prompt, attr_override in wanted:

@@ -60,6 +60,14 @@ def numbers_that_run(settings: dict, family) -> dict:
     return {"steps": resolved.steps, "guidance": resolved.guidance}
 
 
+def check_prompts(job: ev.GenerationJob) -> None:
+    """Raise the method's PromptError for what is wrong with the prompts without a model (so
+    it is reported before a model loads)."""
+    from ast_core.methods import DEFAULT_METHOD, method
+
+    method(job.settings.get("method") or DEFAULT_METHOD).check_prompts(job.layout)
+
+
 def run(job: ev.GenerationJob, loaded, on_step: Callable, cancel, on_stage: Callable | None = None) -> object:
     """Run ``job`` with the engine; returns its GenerationResult (raises the engine's errors)."""
     import ast_core.generate as engine

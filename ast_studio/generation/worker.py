@@ -59,6 +59,7 @@ class GenerationWorker(QObject):
         self.steps_done = 0
         t0 = time.perf_counter()
         try:
+            engine_run.check_prompts(job)
             loaded = self._model_for(job)
             if self._cancel.is_set():
                 self.event.emit(ev.Cancelled(0, job.id))

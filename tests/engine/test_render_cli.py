@@ -87,6 +87,49 @@ def test_render_reports_instance_missing_from_base_prompt(tmp_path, seed_layout,
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.parametrize("method_name,expected", [
+    ("ast", "has no prompt: describe it, and put that text in the base prompt"),
+    ("regional", "has no prompt: regional prompting needs one for every instance"),
+])
+def test_an_instance_without_a_prompt_is_refused_before_the_model_loads(tmp_path, seed_layout, capsys,
+                                                                          method_name, expected):
+    layout = seed_layout("beach")
+    inst = layout.instances[0]
+    layout.update_instance(inst.id, prompt="")
+    path = tmp_path / "bad.astproj"
+    save_project(Project(layout), path)
+    # a model folder that does not exist: the prompt problem is found first
+    code = main(["render", str(path), "-o", str(tmp_path / "o.png"), "--model", str(tmp_path / "no-model"),
+                 "--method", method_name])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert f"instance '{inst.name}' {expected}" in err and "no-model" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_check_prompts_without_a_model(seed_layout):
+    from ast_core.methods import method
+    from ast_core.prompts import PromptError
+
+    layout = seed_layout("beach")
+    for name in ("ast", "regional", "none"):
+        method(name).check_prompts(layout)  # the example is fine under every method
+    first = layout.instances[0]
+    layout.update_instance(first.id, prompt="  ")
+    with pytest.raises(PromptError, match=f"'{first.name}' has no prompt"):
+        method("ast").check_prompts(layout)
+    with pytest.raises(PromptError, match="regional prompting needs one"):
+        method("regional").check_prompts(layout)
+    method("none").check_prompts(layout)  # the plain model reads no instance prompt
+    layout.update_instance(first.id, visible=False)  # a hidden instance sits the render out
+    method("ast").check_prompts(layout)
+    layout.update_instance(first.id, visible=True, prompt=layout.base_prompt.split()[0])
+    layout.set_prompts(base="")
+    with pytest.raises(PromptError, match="the base prompt is empty"):
+        method("ast").check_prompts(layout)
+    method("regional").check_prompts(layout)  # regional renders the base pass from an empty prompt
+
+
 def test_export_tiny_model_command(tmp_path, capsys):
     folder = tmp_path / "tiny"
     assert main(["export-tiny-model", str(folder)]) == 0

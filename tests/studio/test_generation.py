@@ -356,6 +356,19 @@ def test_instance_text_missing_from_the_base_prompt_is_reported(qtbot, studio):
     studio.panel.grab().save(str(SCREENS / "generation-prompt-error.png"))
 
 
+def test_an_instance_without_a_prompt_is_reported_before_any_model_loads(qtbot, studio):
+    """A real model takes a minute to load: what can be told without it is told at once."""
+    doc = studio.document
+    dog = doc.layout.instances[-1]
+    doc.layout.update_instance(dog.id, prompt="")
+    studio.runner.worker.release()  # nothing loaded
+    loads = studio.runner.worker.loads
+    last = run_to_end(qtbot, studio)
+    assert isinstance(last, ev.Error) and last.kind == ev.PROMPT, last
+    assert f"'{dog.name}' has no prompt" in studio.panel.messages.text()
+    assert studio.runner.worker.loads == loads and not of_type(studio.test_events, ev.Loading)
+
+
 def test_history_survives_save_and_reopen(qtbot, studio, tmp_path):
     from ast_core.project import load_project, save_project
     from ast_studio.generation.history import png_text
