@@ -8,6 +8,8 @@ never a mix; a failed write raises an OSError that names the file being saved.
 """
 from __future__ import annotations
 
+import functools
+
 import io
 import os
 import shutil
@@ -51,6 +53,17 @@ def _json_member(label: str, member: str, value) -> bytes:
         return dump_json(value)
     except (TypeError, ValueError, RecursionError) as e:
         raise ProjectFileError(label, member, f"cannot be saved as JSON ({e})") from None
+
+
+@functools.lru_cache(maxsize=4)
+def render_thumbnail(image_png: bytes) -> bytes | None:
+    """The thumbnail PNG of a render (None if it does not decode). Kept for the last few renders:
+    every save and autosave of a project takes its newest render's, and decoding a 1024x1024
+    render takes some 75 ms (the bytes' hash is cached by Python, so a hit costs nothing)."""
+    try:
+        return images.encode_png(fit(images.decode_png(image_png)))
+    except ValueError:
+        return None
 
 
 def build_archive(project: Project, label: str, thumbnail: Image.Image | None, created: str, modified: str) -> bytes:
@@ -99,15 +112,13 @@ def build_archive(project: Project, label: str, thumbnail: Image.Image | None, c
         head.append((BACKGROUND_VIEW, _json_member(label, BACKGROUND_VIEW, background.view_dict()),
                      zipfile.ZIP_DEFLATED))
         head.append((BACKGROUND_PNG, background.image_png, zipfile.ZIP_STORED))
-    if thumbnail is None:
-        if project.renders:
-            try:
-                thumbnail = images.decode_png(bytes(project.renders[-1].image_png))
-            except ValueError:
-                thumbnail = None
-        if thumbnail is None:
-            thumbnail = layout_thumbnail(project.layout)
-    head.append((THUMBNAIL, images.encode_png(fit(thumbnail)), zipfile.ZIP_STORED))
+    if thumbnail is not None:
+        thumbnail_png = images.encode_png(fit(thumbnail))
+    else:
+        thumbnail_png = render_thumbnail(bytes(project.renders[-1].image_png)) if project.renders else None
+        if thumbnail_png is None:
+            thumbnail_png = images.encode_png(fit(layout_thumbnail(project.layout)))
+    head.append((THUMBNAIL, thumbnail_png, zipfile.ZIP_STORED))
     # Read the JSON back now, as the reader will: a value json.dumps accepts but the reader
     # would refuse (a non-string key turned into a string, nesting or size past the limits,
     # a layout past the geometry limits) is refused here, before the file is touched.

@@ -131,6 +131,41 @@ def test_explicit_thumbnail_is_used(tmp_path):
     assert thumb.size == (256, 128) and thumb.getpixel((5, 5)) == (1, 2, 3)
 
 
+def test_thumbnail_is_the_newest_render_decoded_once_for_many_saves(tmp_path, monkeypatch):
+    import io
+
+    from ast_core.project import images
+    from ast_core.project.model import Render
+
+    def png(colour) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (512, 512), colour).save(out, "PNG")
+        return out.getvalue()
+
+    from ast_core.project.writer import render_thumbnail
+
+    render_thumbnail.cache_clear()
+    project = Project(sample_layout())
+    project.renders.append(Render(png((10, 20, 30)), {}, layout_to_dict(project.layout)))
+    decoded = []
+    real = images.decode_png
+    monkeypatch.setattr(images, "decode_png", lambda data: decoded.append(data) or real(data))
+
+    def render_decodes() -> int:  # reading the thumbnail back decodes that one too: not counted
+        return sum(any(d == r.image_png for r in project.renders) for d in decoded)
+
+    path = tmp_path / "p.astproj"
+    for _ in range(3):  # save, then two autosaves: the render is decoded for the first only
+        save_project(project, path)
+    assert render_decodes() == 1 and read_thumbnail(path).getpixel((5, 5)) == (10, 20, 30)
+    project.renders.append(Render(png((200, 100, 0)), {}, layout_to_dict(project.layout)))  # a new render
+    save_project(project, path)
+    assert render_decodes() == 2 and read_thumbnail(path).getpixel((5, 5)) == (200, 100, 0)
+    project.renders.clear()  # no render: the layout's picture
+    save_project(project, path)
+    assert read_thumbnail(path).getpixel((5, 5)) != (200, 100, 0)
+
+
 def test_unserialisable_settings_refused_before_touching_the_file(tmp_path):
     path = tmp_path / "p.astproj"
     save_project(Project(sample_layout()), path)
