@@ -46,13 +46,18 @@ def export_sketch(window) -> list[Path]:
 
 def export_masks(window) -> list[Path]:
     """One black/white PNG per instance (exclusive by z-order) + background + masks.json."""
-    from ast_core.exporters import mask_files
+    from ast_core.exporters import MasksTooLarge, mask_files
 
     folder = QFileDialog.getExistingDirectory(window, "Export masks into folder", str(Path(_start(window)).parent))
     if not folder:
         return []
     folder = Path(folder)
-    files, index = mask_files(window.document.layout)
+    try:
+        files, index = mask_files(window.document.layout)
+    except MasksTooLarge as e:
+        QMessageBox.warning(window, "Cannot export masks", f"{e}: hide some instances, or use `ast-studio "
+                            "export-masks --grid` for masks on a coarser grid. Nothing was written.")
+        return []
     clash = [f.name for f in files if (folder / f.name).exists()] + (["masks.json"] if (folder / "masks.json").exists()
                                                                       else [])
     if clash:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..document.layout import LayoutError
-from ..exporters import mask_files, render_sketch
+from ..exporters import MasksTooLarge, mask_files, render_sketch
 from ..importers import ImportFileError, Imported, import_boxes, import_masks, import_seed
 from ..project import Project, ProjectFileError, load_project, save_project
 from .errors import CommandError
@@ -133,19 +133,6 @@ def parse_grid(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-#: Memory the masks of one export may take (they are all made before anything is written).
-MAX_MASK_BYTES = 2 << 30
-
-
-def _check_mask_memory(layout, grid: tuple[int, int] | None, soft: bool) -> None:
-    cols, rows = grid or (layout.width, layout.height)
-    n = len(layout.visible_instances())
-    need = n * cols * rows * (9 if soft else 3)  # two masks per instance and its image
-    if need > MAX_MASK_BYTES:
-        raise CommandError(f"{n} masks of {cols}x{rows} cells need about {need / 2**30:.1f} GiB of memory, more than "
-                           f"{MAX_MASK_BYTES / 2**30:.0f} GiB: export a smaller --grid (or hide some instances)")
-
-
 def cmd_export_masks(args) -> int:
     grid = parse_grid(args.grid) if args.grid else None
     folder = Path(args.output)
@@ -154,8 +141,10 @@ def cmd_export_masks(args) -> int:
     if not folder.parent.is_dir():
         raise CommandError(f"{folder}: folder {str(folder.parent)!r} does not exist")
     project = _load(args.project)
-    _check_mask_memory(project.layout, grid, args.soft)
-    files, index = mask_files(project.layout, grid, args.soft)
+    try:
+        files, index = mask_files(project.layout, grid, args.soft)
+    except MasksTooLarge as e:
+        raise CommandError(f"{e}: export a smaller --grid (or hide some instances)") from None
     planned = {folder / f.name: _png(f.image) for f in files}
     planned[folder / "masks.json"] = (json.dumps(index, indent=2, ensure_ascii=False) + "\n").encode()
     clashes = [p.name for p in planned if p.exists()]

@@ -15,6 +15,15 @@ from ..document import Layout
 from ..masks import rasterize
 
 
+#: the most memory the mask images of one export may take (masks and images are all made before
+#: anything is written, so that a failure writes nothing)
+MAX_MASK_BYTES = 2 << 30
+
+
+class MasksTooLarge(ValueError):
+    """The masks of an export would not fit in ``MAX_MASK_BYTES``."""
+
+
 @dataclass
 class MaskFile:
     name: str  # file name inside the output folder
@@ -32,8 +41,22 @@ def _image(mask: np.ndarray, soft: bool) -> Image.Image:
     return Image.fromarray(np.where(mask > 0, 255, 0).astype(np.uint8), "L")
 
 
+def check_mask_memory(layout: Layout, grid: tuple[int, int] | None = None, soft: bool = False) -> None:
+    """Raise MasksTooLarge when the masks of ``layout`` on ``grid`` (the pixel grid if None)
+    would take more than ``MAX_MASK_BYTES``: 1,000 instances on a 4096^2 canvas would be
+    some 48 GiB, refused in a line instead of exhausting memory."""
+    cols, rows = grid or (layout.width, layout.height)
+    n = len(layout.visible_instances())
+    need = n * cols * rows * (9 if soft else 3)  # two masks per instance and its image
+    if need > MAX_MASK_BYTES:
+        raise MasksTooLarge(f"{n} masks of {cols}x{rows} cells need about {need / 2**30:.1f} GiB of memory, "
+                            f"more than {MAX_MASK_BYTES / 2**30:.0f} GiB")
+
+
 def mask_files(layout: Layout, grid: tuple[int, int] | None = None, soft: bool = False) -> tuple[list[MaskFile], dict]:
-    """The mask images to write and the ``masks.json`` index (nothing is written here)."""
+    """The mask images to write and the ``masks.json`` index (nothing is written here).
+    Raises MasksTooLarge first when they would not fit in memory."""
+    check_mask_memory(layout, grid, soft)
     ms = rasterize(layout, grid=grid, soft=soft)
     by_id = {i.id: i for i in layout.instances}
     files = [MaskFile("00_background.png", _image(ms.background, soft))]

@@ -6,6 +6,7 @@ folder and no replaced file behind.
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import resource
 import signal
@@ -20,6 +21,9 @@ from ast_core import cli
 from ast_core.project import save_project
 
 from astproj_samples import sample_project, sha
+
+#: the module (``ast_core.exporters.mask_files`` is also the name of its function)
+mask_files_module = importlib.import_module("ast_core.exporters.mask_files")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +119,7 @@ def test_a_bad_command_line_is_one_line(capsys, argv, prog):
 
 
 def test_masks_too_big_to_make_are_refused_first(project, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(import_export, "MAX_MASK_BYTES", 1 << 20)
+    monkeypatch.setattr(mask_files_module, "MAX_MASK_BYTES", 1 << 20)
     code, _, err = run(capsys, "export-masks", project, "-o", tmp_path / "m", "--grid", "1024x1024")
     assert code == 2 and err.count("\n") == 1 and "need about" in err and "smaller --grid" in err
     assert not (tmp_path / "m").exists()

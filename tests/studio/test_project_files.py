@@ -148,6 +148,20 @@ def test_import_seed_sketch_then_export_sketch_and_masks(window, seed_examples, 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(masks))
     window.actions_by_name["export_masks"].trigger()
     assert (masks / "masks.json").is_file() and len(list(masks.glob("*.png"))) == 7
+    # masks that would not fit in memory are refused in a message, nothing written
+    import importlib
+
+    mask_files_module = importlib.import_module("ast_core.exporters.mask_files")
+
+    monkeypatch.setattr(mask_files_module, "MAX_MASK_BYTES", 1 << 20)
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warned.append(text))
+    too_big = tmp_path / "too-big"
+    too_big.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(too_big))
+    window.actions_by_name["export_masks"].trigger()
+    assert len(warned) == 1 and "need about" in warned[0] and "Nothing was written" in warned[0]
+    assert list(too_big.iterdir()) == []
 
     from ast_core.importers import import_seed
 
