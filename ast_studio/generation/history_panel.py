@@ -91,6 +91,10 @@ class HistoryPanel(QWidget):
 
         self.empty = QLabel("Finished renders appear here.")
         self.empty.setStyleSheet("color: #9aa0a8;")
+        # the empty panel is as tall as the grid and its info line will be: the first render must
+        # not make the dock grow (Qt never shrinks it back, and the canvas would lose room each time)
+        self.empty.setMinimumHeight(THUMB + 46)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.restore = QPushButton("Restore parameters")
         self.restore.setToolTip("Set the generation settings (with the method's parameters and the LoRAs) and "
                                 "the schedule (and optionally the layout) to those of this render; one undo step")
@@ -109,6 +113,7 @@ class HistoryPanel(QWidget):
         self.info = QLabel("")
         self.info.setStyleSheet("color: #9aa0a8;")
         self.info.setWordWrap(True)
+        self.info.setMinimumHeight(2 * self.info.fontMetrics().lineSpacing())  # room for two lines, always
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.restore)

@@ -143,3 +143,21 @@ def test_cancel_and_a_failed_render_say_so_where_the_artist_looks(qtbot, small_s
     prompts.base.moveCursor(QTextCursor.MoveOperation.End)
     QTest.keyClicks(prompts.base, " with a blue dog")
     assert not ui.panel.messages.isVisible() and ui.panel.status.text() == "Ready"
+
+
+def test_the_first_render_leaves_the_canvas_its_room(qtbot, small_studio):
+    """Qt grows a dock whose content needs more room and never shrinks it back: the History must
+    not need more height once it holds renders, or every session's canvas gets smaller."""
+    window = small_studio
+    dock = window.generation.history_dock
+    qtbot.wait(50)
+    before = (dock.height(), window.canvas.viewport().size())
+    last, _ = render(qtbot, window)
+    assert isinstance(last, ev.Finished)
+    history = window.generation.history
+    first = history.strip.item(0)
+    QTest.mouseClick(history.strip.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     history.strip.visualItemRect(first).center())
+    qtbot.wait(50)
+    assert history.info.text() and history.strip.isVisible()
+    assert (dock.height(), window.canvas.viewport().size()) == before
