@@ -119,21 +119,38 @@ class ControlMethod(ABC):
             raise MethodParameterError(f"{self.name}: unknown parameter(s) {', '.join(unknown)}")
         return {name: p.check(values.get(name, p.default), self.name) for name, p in known.items()}
 
-    def check_prompts(self, layout) -> None:
-        """Raise PromptError for the prompt problems found without a model: an instance taking
-        part with no prompt, an empty base prompt where the instances' text must be inside it.
-        Run before a model loads (a real one takes a minute), and again by the method itself."""
+    def prompt_problems(self, layout) -> list[str]:
+        """The prompt problems this method would refuse, found without a model (by characters,
+        as the prompt editors flag them; the engine's token-level match finds no more text than
+        this): an instance taking part with no prompt; where the text must be inside the base
+        prompt, an empty base prompt and any instance's or the background's text missing from
+        it. One line each, the engine's own messages; empty when a render can go ahead."""
         from ..generation.plan import instances_taking_part
-        from ..prompts.spans import EMPTY_BASE_PROMPT, PromptError
+        from ..prompts.spans import BACKGROUND_NOT_IN_BASE_PROMPT, EMPTY_BASE_PROMPT, NOT_IN_BASE_PROMPT
 
         taking_part = instances_taking_part(layout)
         if not taking_part or not self.missing_prompt:
-            return
+            return []
         if self.needs_text_in_base_prompt and not layout.base_prompt.strip():
-            raise PromptError(EMPTY_BASE_PROMPT)
+            return [EMPTY_BASE_PROMPT]
+        problems = []
         for inst in taking_part:
             if not inst.prompt.strip():
-                raise PromptError(self.missing_prompt.format(name=inst.name))
+                problems.append(self.missing_prompt.format(name=inst.name))
+            elif self.needs_text_in_base_prompt and not layout.in_base_prompt(inst.prompt):
+                problems.append(NOT_IN_BASE_PROMPT.format(name=inst.name, prompt=inst.prompt.strip()))
+        if self.needs_text_in_base_prompt and layout.background_missing_from_base_prompt():
+            problems.append(BACKGROUND_NOT_IN_BASE_PROMPT.format(prompt=layout.background_prompt.strip()))
+        return problems
+
+    def check_prompts(self, layout) -> None:
+        """Raise PromptError with the first of :meth:`prompt_problems`: run before a model loads
+        (a real one takes a minute), and the method checks again at the token level."""
+        from ..prompts.spans import PromptError
+
+        problems = self.prompt_problems(layout)
+        if problems:
+            raise PromptError(problems[0])
 
     def needs_text(self) -> bool:
         """Whether planning needs the prompts' token spans (the text layout)."""

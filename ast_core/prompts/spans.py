@@ -32,6 +32,10 @@ BACKGROUND = "background"
 #: an instance with no prompt, under a method that needs its text in the base prompt
 NO_PROMPT = "instance '{name}' has no prompt: describe it, and put that text in the base prompt"
 EMPTY_BASE_PROMPT = "the base prompt is empty: describe the whole scene, including every instance's text"
+NOT_IN_BASE_PROMPT = ("instance '{name}': its prompt '{prompt}' is not in the base prompt: "
+                      "add '{prompt}' to the base prompt, or edit the instance prompt")
+BACKGROUND_NOT_IN_BASE_PROMPT = ("the background prompt '{prompt}' is not in the base prompt: "
+                                 "add '{prompt}' to the base prompt, or edit the background prompt")
 
 
 class PromptError(ValueError):
@@ -206,14 +210,8 @@ def analyse_prompts(
         found = _locate(backend, base_prompt, ids, offsets, prompt, claimed)
         if found is None:
             if inst_id is None:
-                raise PromptError(
-                    f"the background prompt '{prompt.strip()}' is not in the base prompt: "
-                    f"add '{prompt.strip()}' to the base prompt, or edit the background prompt"
-                )
-            raise PromptError(
-                f"instance '{name}': its prompt '{prompt.strip()}' is not in the base prompt: "
-                f"add '{prompt.strip()}' to the base prompt, or edit the instance prompt"
-            )
+                raise PromptError(BACKGROUND_NOT_IN_BASE_PROMPT.format(prompt=prompt.strip()))
+            raise PromptError(NOT_IN_BASE_PROMPT.format(name=name, prompt=prompt.strip()))
         span, how, cand = found
         seg.match = how
         seg.matched_text = base_prompt[offsets[span[0]][0] : offsets[span[-1]][1]]

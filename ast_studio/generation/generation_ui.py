@@ -38,28 +38,6 @@ from .worker import GenerationRunner
 log = logging.getLogger(__name__)
 
 
-def prompt_problems(layout, method_name: str) -> list[str]:
-    """What the engine would refuse in the prompts under method ``method_name``, checked the
-    editor's way (by characters): a base prompt; for a method that needs them there
-    (``needs_text_in_base_prompt``), the text of the instances taking part (visible, with an
-    area) and of the background inside it; otherwise a prompt for each such instance.
-    Empty when a render can go ahead."""
-    problems = []
-    if not layout.base_prompt.strip():
-        problems.append("the base prompt is empty")
-    needs_text = method(method_name).needs_text_in_base_prompt
-    for inst in layout.visible_instances():
-        if inst.is_empty or inst.area <= 0:
-            continue
-        if needs_text and not layout.in_base_prompt(inst.prompt):
-            problems.append(f"{inst.name} is not in the base prompt")
-        elif not needs_text and not inst.prompt.strip():
-            problems.append(f"{inst.name} has no prompt")
-    if needs_text and layout.background_missing_from_base_prompt():
-        problems.append("the background prompt is not in the base prompt")
-    return problems
-
-
 class GenerationUi(QObject):
     #: a line for the window's status bar
     status = Signal(str)
@@ -272,7 +250,7 @@ class GenerationUi(QObject):
             return
         if err.kind == ev.PROMPT:
             fixed = what in ("layout", "size", "settings") and \
-                not prompt_problems(self.document.layout, self.document.settings.generation.method)
+                not method(self.document.settings.generation.method).prompt_problems(self.document.layout)
         elif err.kind == ev.LORA:
             fixed = what in ("loras", "model")
         elif err.kind == ev.MODEL:

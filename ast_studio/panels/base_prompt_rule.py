@@ -18,8 +18,15 @@ def prompts_note(document) -> str:
 
 
 def instances_to_flag(document) -> list:
-    """Instances whose text the base prompt lacks, when the method needs it there (else none)."""
-    return document.layout.instances_missing_from_base_prompt() if text_needed(document) else []
+    """Instances the selected method would refuse: whose text the base prompt lacks, when the
+    method needs it there; else those without a prompt, when the method reads instance prompts
+    (regional prompting); none under the plain model."""
+    control = method(document.settings.generation.method)
+    if control.needs_text_in_base_prompt:
+        return document.layout.instances_missing_from_base_prompt()
+    if control.missing_prompt:
+        return [i for i in document.layout.instances if not i.prompt.strip()]
+    return []
 
 
 def background_to_flag(document) -> bool:

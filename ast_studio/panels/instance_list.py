@@ -17,7 +17,7 @@ from ast_core.document import Instance
 from .. import icons
 from ..commands import AddInstance, MoveInstance, RemoveInstances, SetPrompts, UpdateInstance, duplicate_instance
 from ..document import Document
-from .base_prompt_rule import instances_to_flag
+from .base_prompt_rule import instances_to_flag, method_label
 
 ROW_HEIGHT = 42
 ICON = 18
@@ -156,9 +156,12 @@ class InstanceDelegate(QStyledItemDelegate):
             tip = "Hide" if inst.visible else "Show"
         elif rects["locked"].contains(pos):
             tip = "Unlock" if inst.locked else "Lock (no drawing, erasing or moving)"
+        elif rects["warning"].contains(pos) and inst.id in self.panel.missing_ids and not inst.prompt.strip():
+            tip = f"{inst.name} has no prompt: describe it in the Instance panel ({method_label(self.panel.document)} " \
+                  "needs one for every instance)."
         elif rects["warning"].contains(pos) and inst.id in self.panel.missing_ids:
-            tip = (f"“{inst.prompt or inst.name}” is not in the base prompt. AST needs each instance's "
-                   f"text inside the base prompt: use “Append to base prompt”.")
+            tip = (f"“{inst.prompt}” is not in the base prompt. {method_label(self.panel.document)} needs each "
+                   f"instance's text inside the base prompt: use “Append to base prompt”.")
         else:
             tip = f"{inst.name}: {inst.prompt}" if inst.prompt else inst.name
             if inst.strength != 1.0:

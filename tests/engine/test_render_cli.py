@@ -123,7 +123,16 @@ def test_check_prompts_without_a_model(seed_layout):
     method("none").check_prompts(layout)  # the plain model reads no instance prompt
     layout.update_instance(first.id, visible=False)  # a hidden instance sits the render out
     method("ast").check_prompts(layout)
-    layout.update_instance(first.id, visible=True, prompt=layout.base_prompt.split()[0])
+    layout.update_instance(first.id, visible=True, prompt="a purple submarine")  # not in the base prompt
+    with pytest.raises(PromptError, match="add 'a purple submarine' to the base prompt"):
+        method("ast").check_prompts(layout)
+    method("regional").check_prompts(layout)  # each region's prompt on its own
+    assert method("ast").prompt_problems(layout) == [
+        f"instance '{first.name}': its prompt 'a purple submarine' is not in the base prompt: "
+        "add 'a purple submarine' to the base prompt, or edit the instance prompt"]
+    layout.set_prompts(background="a dark forest")
+    assert len(method("ast").prompt_problems(layout)) == 2
+    assert "the background prompt 'a dark forest' is not in the base prompt" in method("ast").prompt_problems(layout)[1]
     layout.set_prompts(base="")
     with pytest.raises(PromptError, match="the base prompt is empty"):
         method("ast").check_prompts(layout)

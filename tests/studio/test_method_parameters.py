@@ -124,6 +124,16 @@ def test_prompt_editors_flag_missing_text_only_where_the_method_needs_it(qtbot, 
     assert instances.missing_ids == set() and editor.missing_box.isHidden()
     assert doc.layout.base_prompt == "a picnic in a park"  # kept for the base pass
 
+    # an instance without a prompt is refused by regional prompting too: still flagged there
+    first = doc.layout.instances[0]
+    doc.layout.update_instance(first.id, prompt="")
+    assert instances.missing_ids == {first.id} and not editor.missing_box.isHidden()
+    assert "Give this instance a prompt" in editor.missing.text()
+    choose(panel.method, "none")  # the plain model reads no instance prompt
+    assert instances.missing_ids == set()
+    doc.undo_stack.undo()  # back to regional
+    doc.layout.update_instance(first.id, prompt="a cat")
+
     doc.undo_stack.undo()  # back to AST: flagged again
     assert not prompts.missing.isHidden() and prompts.note.isHidden() and instances.missing_ids
 
