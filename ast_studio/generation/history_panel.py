@@ -279,7 +279,15 @@ class HistoryPanel(QWidget):
         rid = self.selected_id()
         if rid is None:
             return False
+        row = self.strip.currentRow()
         self.document.undo_stack.push(RemoveRender(self.document, rid))
+        # the next render takes the selection and the strip keeps the focus (else the disabled
+        # Delete button hands it to whatever comes next, such as a number box, and typing lands there)
+        if self.strip.count():
+            self.strip.setCurrentRow(min(max(row, 0), self.strip.count() - 1))
+            self.strip.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)  # the panel itself: keys typed go nowhere
         return True
 
     def export_selected(self, path) -> str | None:

@@ -92,6 +92,33 @@ def test_strip_follows_the_document_and_delete_is_undoable(panel, doc):
     assert [r.parameters["settings"]["seed"] for r in doc.renders] == [1, 2, 3] and panel.strip.count() == 3
 
 
+def test_delete_selects_the_next_render_and_keeps_the_focus_in_the_strip(qtbot, doc):
+    """Deleting disables the Delete button; the focus must not move on to the next widget (a
+    number box, where the next key typed would change a setting)."""
+    from PySide6.QtWidgets import QSpinBox, QVBoxLayout, QWidget
+
+    host = QWidget()
+    box = QVBoxLayout(host)
+    panel = HistoryPanel(doc)
+    number = QSpinBox()
+    box.addWidget(panel)
+    box.addWidget(number)  # next in the focus chain after the buttons
+    qtbot.addWidget(host)
+    host.show()
+    host.activateWindow()
+    qtbot.waitActive(host)
+    add(doc, finished(1), finished(2), finished(3))
+    panel.strip.setCurrentRow(1)
+    panel.delete.setFocus()
+    qtbot.mouseClick(panel.delete, Qt.MouseButton.LeftButton)
+    assert [r.parameters["settings"]["seed"] for r in doc.renders] == [1, 3]
+    assert host.focusWidget() is panel.strip  # where the keyboard goes (offscreen: the window's focus)
+    assert "seed 1" in panel.strip.currentItem().text() and panel.delete.isEnabled()
+    for _ in range(2):
+        qtbot.mouseClick(panel.delete, Qt.MouseButton.LeftButton)
+    assert doc.renders == [] and host.focusWidget() is not number
+
+
 def test_click_asks_to_view_the_render(qtbot, panel, doc):
     add(doc, finished(1))
     item = panel.strip.item(0)
