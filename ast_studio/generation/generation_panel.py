@@ -388,8 +388,20 @@ class GenerationPanel(QWidget):
         self.messages.setToolTip("")
         self.status.setText("Ready")
 
+    def reset_run_state(self) -> None:
+        """Another project was opened (or a new one started): no progress, time or message of a
+        render of the previous one stays."""
+        self.clock = None
+        self.progress.hide()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.timing.hide()
+        self.clear_problem()
+
     def job_started(self, job) -> None:
         """A job went to the worker: its clock starts (loading counts as elapsed)."""
+        self.status.setText("Starting…")
         self.clock = JobClock()
         self.progress.show()
         self.progress.setRange(0, 0)

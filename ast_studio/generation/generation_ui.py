@@ -227,8 +227,14 @@ class GenerationUi(QObject):
         self.runner.clear_queue()  # the queued jobs were the previous project's
         if self.runner.busy:
             self.runner.cancel()
+        else:  # the last project's "Rendered in 16 s" or failure is not this one's
+            self.last_error = None
+            self.panel.reset_run_state()
         self.preview.clear((self.document.layout.width, self.document.layout.height))
-        self._show_idle_layout()
+        if self.document.renders:  # a reopened project shows its newest render, as it was left
+            self.view_render(self.document.renders[-1])
+        else:
+            self._show_idle_layout()
 
     def _on_layout_event(self, event) -> None:
         if self.preview.view.image is None and not self.runner.busy:

@@ -161,3 +161,21 @@ def test_the_first_render_leaves_the_canvas_its_room(qtbot, small_studio):
     qtbot.wait(50)
     assert history.info.text() and history.strip.isVisible()
     assert (dock.height(), window.canvas.viewport().size()) == before
+
+
+def test_a_new_or_reopened_project_shows_its_own_render_state(qtbot, small_studio, tmp_path):
+    window, doc = small_studio, small_studio.document
+    panel, preview = window.generation.panel, window.generation.preview
+    seen = []
+    window.generation.runner.job_started.connect(lambda *_: seen.append(panel.status.text()))
+    last, _ = render(qtbot, window)
+    assert isinstance(last, ev.Finished) and seen == ["Starting…"]  # not "Ready" while it starts
+    assert panel.status.text().startswith("Rendered in") and panel.timing.isVisible()
+    path = tmp_path / "kept.astproj"
+    assert window.files.write(path)
+    window.files.new()
+    assert panel.status.text() == "Ready" and not panel.timing.isVisible() and not panel.progress.isVisible()
+    assert preview.view.image is None
+    assert window.files.open_path(path)
+    assert len(doc.renders) == 1 and preview.view.image is not None  # the newest render, as it was left
+    assert preview.caption.text().startswith("Render") and panel.status.text() == "Ready"
