@@ -139,6 +139,7 @@ class CanvasView(QGraphicsView):
         self._space = False
         self._pan_from: QPointF | None = None
         self._fitted_once = False
+        self._fitted_rect = None  # the canvas rectangle the view was last fitted to
         self._auto_fit = True  # the page follows the view's size until the user zooms or pans
         self._mouse_in = False  # the mouse moved over the view since it last left
         self.result_shown = False
@@ -273,7 +274,8 @@ class CanvasView(QGraphicsView):
         self.setTransformationAnchor(anchor)
 
     def fit(self) -> None:
-        rect = self.scene().canvas_rect().adjusted(-24, -24, 24, 24)
+        self._fitted_rect = self.scene().canvas_rect()
+        rect = self._fitted_rect.adjusted(-24, -24, 24, 24)
         vp = self.viewport().rect()
         if vp.width() < 10 or vp.height() < 10:
             return
@@ -291,8 +293,8 @@ class CanvasView(QGraphicsView):
         self.refresh_hint()
 
     def _on_layout_event(self, event) -> None:
-        if event.kind == "size_changed":
-            self.fit()
+        if event.kind == "size_changed" or (event.kind == "reset" and self.scene().canvas_rect() != self._fitted_rect):
+            self.fit()  # a new size (also by a whole new layout: restored from a render, imported, undone)
         if event.kind in ("instance_added", "instance_removed", "instance_changed", "reset"):
             self.refresh_hint()  # the hints name the selected instance: a rename shows at once
 

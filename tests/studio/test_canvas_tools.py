@@ -372,3 +372,21 @@ def test_arrow_keys_nudge_the_selected_instance_in_one_undo_step(window):
     assert doc.undo_stack.count() == 1
     doc.undo_stack.undo()
     assert inst.geometry.bounds == pytest.approx((100, 100, 200, 200))
+
+
+def test_a_whole_new_layout_of_another_size_is_fitted_in_view(window):
+    """Restoring a render's layout (or undoing an import) can change the canvas size through a
+    whole-layout swap: the page is fitted again, as for a resize; the same size keeps the view."""
+    from ast_core.document import Layout
+
+    view = window.canvas
+    layout = window.document.layout
+    view.fit()
+    small = view.zoom()
+    bigger = Layout(layout.width * 2, layout.height * 2)
+    layout.replace_all(bigger)
+    assert view.zoom() == pytest.approx(small / 2, rel=0.05)
+    QTest.keyClick(view, Qt.Key.Key_Plus)  # the user's zoom
+    zoomed = view.zoom()
+    layout.replace_all(Layout(layout.width, layout.height))  # the same size: the view stays
+    assert view.zoom() == pytest.approx(zoomed)
