@@ -157,6 +157,8 @@ class RenderViewer(QWidget):
         has_b = b is not None
         for mode, button in self.mode_buttons.items():
             button.setEnabled(has_b or mode == SINGLE)
+            button.setToolTip(MODE_TIPS[mode] if has_b or mode == SINGLE else
+                              f"{MODE_TIPS[mode]} (first pick a render in “Compare with”)")
         if not has_b:
             self.mode_buttons[SINGLE].setChecked(True)
         self.blend.setVisible(self.view.mode == BLEND)

@@ -89,6 +89,8 @@ def test_renders_show_on_the_canvas_open_full_size_and_compare(qtbot, small_stud
     view = viewer.view
     assert view.a is not None and view.a.width() == 64 and view.b is None
     assert view.fitted and view.zoom > 5  # a 64-pixel picture fills the window
+    side = viewer.mode_buttons[SIDE_BY_SIDE]  # nothing to compare yet: greyed, saying what to do
+    assert not side.isEnabled() and "Compare with" in side.toolTip()
     viewer.compare_with(doc.renders[1])
     assert view.mode == SIDE_BY_SIDE and view.b is not None
     left, right = view.viewports()
