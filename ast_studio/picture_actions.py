@@ -85,6 +85,16 @@ def _opacity_slider(tip: str) -> QSlider:
 class CanvasViewBar(QWidget):
     """Result toggle, over/under, result opacity; the background menu and its opacity."""
 
+    def sizeHint(self):  # noqa: N802 - Qt's name
+        """At most the room the page tabs leave beside them: QTabWidget gives a corner widget its
+        size hint and squeezes the tabs ("Canv‹›") in a narrow window; the sliders give way instead."""
+        hint = super().sizeHint()
+        workspace = self.parentWidget()
+        if workspace is not None and hasattr(workspace, "tabBar") and workspace.tabBar().isVisible():
+            room = workspace.width() - workspace.tabBar().sizeHint().width() - 8
+            hint.setWidth(max(self.minimumSizeHint().width(), min(hint.width(), room)))
+        return hint
+
     def __init__(self, window, actions: dict[str, QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window_ = window

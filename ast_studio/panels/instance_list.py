@@ -58,7 +58,9 @@ class InstanceDelegate(QStyledItemDelegate):
         self.panel = panel
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(200, ROW_HEIGHT)
+        # rows span the list's width; the name and prompt are elided to what is left beside the
+        # icons, so a narrow panel never scrolls sideways (and never hides the lock)
+        return QSize(3 * (ICON + 8) + 60, ROW_HEIGHT)
 
     @staticmethod
     def icon_rects(rect: QRect) -> dict[str, QRect]:
@@ -208,6 +210,7 @@ class InstanceList(QWidget):
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._on_current_row)
         self.list.row_moved.connect(self.move_row)
         self.list.itemDoubleClicked.connect(

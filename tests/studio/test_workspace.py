@@ -221,6 +221,20 @@ def test_the_window_fits_the_screen_and_the_canvas_fits_the_window(qtbot, tmp_pa
         window.generation.shutdown()
 
 
+def test_a_window_about_1000_pixels_wide_keeps_its_tabs_and_lists_whole(qtbot, tmp_path):
+    window = full_studio_window(qtbot, tmp_path, (1000, 700))
+    try:
+        qtbot.wait(100)
+        tabs = window.workspace.tabBar()
+        assert tabs.width() >= tabs.sizeHint().width()  # "Canvas" and "Schedule", not "Canv" and arrows
+        assert window.canvas_view_bar.isVisible()
+        listing = window.instances_dock.widget().list
+        assert not listing.horizontalScrollBar().isVisible()  # the lock column stays in view
+        assert listing.viewport().width() >= listing.sizeHintForColumn(0)
+    finally:
+        window.generation.shutdown()
+
+
 def test_reset_layout_brings_every_panel_back(qtbot, window):
     found = window_layout.docks(window)
     found["history_dock"].close()
